@@ -1,0 +1,27 @@
+import type { Config } from '../config/env.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Storage, DB } from '../db/connect.ts';
+import type { Notifier } from '../db/notify.ts';
+import type { AccessResolver } from '../authz/access.ts';
+import type { AuditWriter } from '../audit/writer.ts';
+import type { TokenHasher } from '../crypto/token-format.ts';
+import type { TenantDirectory } from '../tenants/directory.ts';
+import type { PatVerifier } from '../pats/verifier.ts';
+
+/** The long-lived parts a server process is made of; handed to handlers through `ctx.services`. */
+export interface Services {
+  config: Config;
+  storage: Storage;
+  db: DB;
+  notifier: Notifier;
+  clock: Clock;
+  log: Logger;
+  access: AccessResolver;
+  audit: AuditWriter;
+  tokens: TokenHasher;
+  tenants: TenantDirectory;
+  pats: PatVerifier;
+  /** Key for session and CSRF cookies. */
+  sessionKey: Buffer;
+}

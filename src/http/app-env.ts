@@ -1,0 +1,4 @@
+/** Typed `c.var` for every route. */
+export interface AppEnv {
+  Variables: { requestId: string };
+}

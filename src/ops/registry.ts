@@ -1,0 +1,20 @@
+import { auditOperations } from '../audit/operations.ts';
+import { authOperations } from '../auth/operations.ts';
+import { memberOperations } from '../members/operations.ts';
+import { patOperations } from '../pats/operations.ts';
+import { roleOperations } from '../roles/operations.ts';
+import { tenantOperations } from '../tenants/operations.ts';
+import type { AnyOperation } from './types.ts';
+
+/** Every operation Warden offers. Each capability hands in its list; the doors derive from this. */
+export const OPERATIONS: readonly AnyOperation[] = [
+  ...authOperations,
+  ...tenantOperations,
+  ...memberOperations,
+  ...roleOperations,
+  ...patOperations,
+  ...auditOperations,
+];
+
+export const operationByName = new Map(OPERATIONS.map((op) => [op.name, op]));
+export const operationByTool = new Map(OPERATIONS.map((op) => [op.name.replaceAll('.', '_'), op]));
