@@ -71,9 +71,10 @@ export class AccessResolver {
     return { role: row.role, permissions };
   }
 
-  async rolePermissions(tenantId: string, role: string): Promise<Permission[]> {
+  /** Pass the caller's transaction when inside one (the embedded database has a single connection). */
+  async rolePermissions(tenantId: string, role: string, db: DB = this.#db): Promise<Permission[]> {
     if (isBuiltinRole(role)) return [...BUILTIN_ROLE_PERMISSIONS[role].permissions];
-    const custom = await this.#db
+    const custom = await db
       .selectFrom('custom_roles')
       .select('permissions')
       .where('tenant_id', '=', tenantId)

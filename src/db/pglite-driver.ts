@@ -34,6 +34,8 @@ export class PGliteDialect implements Dialect {
   }
 }
 
+const ACQUIRE_TIMEOUT_MS = 15_000;
+
 class PGliteDriver implements Driver {
   readonly #pglite: PGlite;
   #queue: Promise<void> = Promise.resolve();
@@ -45,7 +47,18 @@ class PGliteDriver implements Driver {
     let release!: () => void;
     const previous = this.#queue;
     this.#queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
+    // The one connection is held for a whole transaction. Code inside a transaction that queries
+    // through the pool instead of the transaction would wait forever: fail loudly instead.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      previous.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ACQUIRE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) {
+      void previous.then(release);
+      throw new Error(`embedded database busy for ${ACQUIRE_TIMEOUT_MS} ms: is code inside a transaction querying through services.db instead of ctx.db?`);
+    }
     return new PGliteConnection(this.#pglite, release);
   }
   async beginTransaction(connection: DatabaseConnection): Promise<void> {

@@ -7,7 +7,7 @@ export async function permissionsOfRole(ctx: OperationContext, role: string): Pr
   if (isBuiltinRole(role)) return [...BUILTIN_ROLE_PERMISSIONS[role].permissions];
   const row = await ctx.db.selectFrom('custom_roles').select('name').where('tenant_id', '=', ctx.tenant.id).where('name', '=', role).executeTakeFirst();
   if (!row) throw roleNotFound(role);
-  return ctx.services.access.rolePermissions(ctx.tenant.id, role);
+  return ctx.services.access.rolePermissions(ctx.tenant.id, role, ctx.db);
 }
 
 /** Nobody hands out more than they hold (the escalation defence), and only owners touch ownership. */

@@ -11,7 +11,7 @@ export async function connectMcp(baseUrl: string, token: string, headers: Record
   return client;
 }
 
-export function parseToolError(result: { isError?: boolean; content?: unknown }): { code: string; message: string; hint?: string } {
-  const content = result.content as { type: string; text: string }[];
+export function parseToolError(result: unknown): { code: string; message: string; hint?: string } {
+  const content = (result as { content: { type: string; text: string }[] }).content;
   return JSON.parse(content[0]!.text).error;
 }
