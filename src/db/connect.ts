@@ -22,6 +22,9 @@ pg.types.setTypeParser(20, (v) => v);
 export async function openStorage(opts: { databaseUrl: string | undefined; dataDir: string; log: Logger; poolSize?: number }): Promise<Storage> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20 });
+    // An idle connection dropped by the server (restart, failover) must not crash the process;
+    // the pool replaces it on the next checkout.
+    pool.on('error', (err) => opts.log.warn('idle database connection lost', { error: err.message }));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const notifier = new PgNotifier(opts.databaseUrl, opts.log);
     await notifier.start();
