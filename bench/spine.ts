@@ -86,9 +86,11 @@ async function load(name: string, url: string, script: string): Promise<Result> 
 }
 
 const callBody = '"method":"tools/call","params":{"name":"tenant_get","arguments":{}}';
+const only = process.env.BENCH_ONLY; // e.g. "mcp" to profile one path
+const skip = (name: string) => only !== undefined && !name.toLowerCase().includes(only);
 const results = [
-  await load('bare Hono route', `${server.url}/bench/bare`, wrkScript('GET', {})),
-  await load('REST tenant.get (PAT)', `${server.url}/api/v1/tenant`, wrkScript('GET', auth)),
+  skip('bare') ? { name: 'bare Hono route', rps: NaN, p50: '-', p99: '-', errors: 'skipped' } : await load('bare Hono route', `${server.url}/bench/bare`, wrkScript('GET', {})),
+  skip('rest') ? { name: 'REST tenant.get (PAT)', rps: NaN, p50: '-', p99: '-', errors: 'skipped' } : await load('REST tenant.get (PAT)', `${server.url}/api/v1/tenant`, wrkScript('GET', auth)),
   await load(
     'MCP tools/call tenant_get (PAT)',
     `${server.url}/mcp`,

@@ -9,7 +9,7 @@ Commands:
   migrate                     Apply pending database migrations and exit.
   bootstrap --tenant SLUG --email EMAIL [--password P] [--json]
                               Create a tenant and its owner; prints a PAT with every scope, once.
-  pat create --tenant SLUG --email EMAIL --scopes a:read,b:write [--name N] [--days 30] [--json]
+  pat create --tenant SLUG --email EMAIL --scopes a:read,b:write [--project P] [--name N] [--days 30] [--json]
                               Create a personal access token for an existing member.
 
 Configuration comes from the environment; see README.md.`;
@@ -23,6 +23,7 @@ export function parseCli(argv: string[]) {
       email: { type: 'string' },
       password: { type: 'string' },
       scopes: { type: 'string' },
+      project: { type: 'string' },
       name: { type: 'string' },
       days: { type: 'string' },
       json: { type: 'boolean', default: false },

@@ -53,6 +53,7 @@ export async function runPatCreate(config: Config, values: Values): Promise<void
       scopes,
       name: typeof values.name === 'string' ? values.name : 'cli',
       days,
+      ...(typeof values.project === 'string' ? { project: values.project } : {}),
     });
     if (values.json) console.log(JSON.stringify({ tenant: pat.tenant, email: pat.email, pat: pat.token, scopes: pat.scopes, expires_at: pat.expiresAt }));
     else console.log(`Token (shown once, expires ${pat.expiresAt}, scopes ${pat.scopes.join(',')}):\n  ${pat.token}`);

@@ -2,6 +2,7 @@ import { auditOperations } from '../audit/operations.ts';
 import { authOperations } from '../auth/operations.ts';
 import { memberOperations } from '../members/operations.ts';
 import { patOperations } from '../pats/operations.ts';
+import { projectOperations } from '../projects/operations.ts';
 import { roleOperations } from '../roles/operations.ts';
 import { tenantOperations } from '../tenants/operations.ts';
 import type { AnyOperation } from './types.ts';
@@ -11,6 +12,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...authOperations,
   ...tenantOperations,
   ...memberOperations,
+  ...projectOperations,
   ...roleOperations,
   ...patOperations,
   ...auditOperations,

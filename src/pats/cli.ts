@@ -6,14 +6,19 @@ import { findUserByEmail } from '../users/store.ts';
 import { MAX_PAT_DAYS, insertPat } from './service.ts';
 
 /** `warden pat create`: an operator on the server's machine issues a token for a member. */
-export async function createPatForMember(services: Services, opts: { tenant: string; email: string; scopes: string[]; name: string; days: number }) {
+export async function createPatForMember(services: Services, opts: { tenant: string; email: string; scopes: string[]; name: string; days: number; project?: string }) {
   if (opts.days < 1 || opts.days > MAX_PAT_DAYS) throw invalid('INVALID_EXPIRY', `--days expects 1–${MAX_PAT_DAYS}.`, { field: 'days' });
   const unknown = opts.scopes.filter((s) => !isPermission(s));
   if (unknown.length) throw invalid('UNKNOWN_SCOPE', `Unknown scope(s): ${unknown.join(', ')}.`, { field: 'scopes' });
   const tenant = await services.tenants.bySlug(opts.tenant);
   if (!tenant) throw notFound('TENANT_NOT_FOUND', `No tenant "${opts.tenant}".`);
   const user = await findUserByEmail(services.db, opts.email);
-  const membership = user && (await services.access.membership(tenant.id, user.id));
+  const project = opts.project
+    ? await services.db.selectFrom('projects').select('id').where('tenant_id', '=', tenant.id).where('slug', '=', opts.project).executeTakeFirst()
+    : undefined;
+  if (opts.project && !project) throw notFound('PROJECT_NOT_FOUND', `No project "${opts.project}" in ${opts.tenant}.`);
+  // Scopes may include permissions the member holds through a project binding (used with X-Project-Id).
+  const membership = user && (await services.access.membership(tenant.id, user.id, project?.id));
   if (!user || !membership) throw notFound('MEMBER_NOT_FOUND', `${opts.email} is not a member of ${opts.tenant}.`);
   const notHeld = opts.scopes.filter((s) => !membership.permissions.has(s as Permission));
   if (notHeld.length) throw forbidden('SCOPE_NOT_HELD', `${opts.email}'s role (${membership.role}) does not grant: ${notHeld.join(', ')}.`, { field: 'scopes' });

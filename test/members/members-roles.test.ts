@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startWarden, type TestWarden } from '../support/warden.ts';
 import { api } from '../support/http.ts';
 import { addMember } from '../support/people.ts';
+import { createPatForMember } from '../../src/pats/cli.ts';
 
 let w: TestWarden;
 let owner: string;
@@ -135,5 +136,30 @@ describe('personal access tokens', () => {
     assert.equal(res.status, 403);
     const all = await rest.get('/pats?all_users=true');
     assert.ok(all.body.tokens.some((t: any) => t.owner_email === 'pat-dev2@acme.test'));
+  });
+});
+
+describe('projects', () => {
+  test('a project role adds to the tenant role only when X-Project-Id names the project', async () => {
+    const created = await rest.post('/projects', { slug: 'payments', name: 'Payments' });
+    assert.equal(created.status, 201);
+    const base = await addMember(w, owner, 'acme', 'proj@acme.test', 'member');
+    const bound = await rest.put('/projects/payments/members/proj@acme.test', { role: 'analyst' });
+    assert.equal(bound.status, 200, JSON.stringify(bound.body));
+    assert.deepEqual(bound.body.bindings, [{ email: 'proj@acme.test', role: 'analyst' }]);
+    const outside = await api(w.url, base.pat).post('/pats', { name: 'p', scopes: ['tenant:read', 'members:read'] });
+    assert.equal(outside.body.code, 'SCOPE_NOT_HELD', 'members:read is held only inside the project');
+    const narrow = await api(w.url, base.pat, { 'x-project-id': 'payments' }).post('/pats', { name: 'p', scopes: ['tenant:read', 'members:read'] });
+    assert.equal(narrow.body.code, 'SCOPE_NOT_HELD', 'a token cannot mint a broader token, even in the project');
+    const m = { pat: (await createPatForMember(w.services, { tenant: 'acme', email: 'proj@acme.test', scopes: ['tenant:read', 'members:read'], name: 'p', days: 1, project: 'payments' })).token };
+    assert.equal((await api(w.url, m.pat).get('/members')).status, 403, 'tenant-wide: member role only');
+    const inProject = await api(w.url, m.pat, { 'x-project-id': 'payments' }).get('/members');
+    assert.equal(inProject.status, 200, 'analyst on the project grants members:read there');
+    const whoami = (await api(w.url, m.pat, { 'x-project-id': 'payments' }).get('/auth/whoami')).body;
+    assert.ok(whoami.project_id);
+    const unknown = await api(w.url, m.pat, { 'x-project-id': 'nope' }).get('/members');
+    assert.equal(unknown.body.code, 'PROJECT_NOT_FOUND');
+    await rest.put('/projects/payments/members/proj@acme.test', { role: null });
+    assert.equal((await api(w.url, m.pat, { 'x-project-id': 'payments' }).get('/members')).status, 403, 'unbinding applies at once');
   });
 });

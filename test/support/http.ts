@@ -23,6 +23,7 @@ export function api(baseUrl: string, token: string | undefined, headers: Record<
     get: <T = any>(path: string) => call<T>('GET', path),
     post: <T = any>(path: string, body?: unknown) => call<T>('POST', path, body ?? {}),
     patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, body ?? {}),
+    put: <T = any>(path: string, body?: unknown) => call<T>('PUT', path, body ?? {}),
     delete: <T = any>(path: string, body?: unknown) => call<T>('DELETE', path, body),
   };
 }
