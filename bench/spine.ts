@@ -2,7 +2,7 @@
 // a PAT, side by side on one server process against real Postgres with audit on. Load comes from
 // wrk (50 connections, 10 s each). Prints req/s, p50, p99 and the MCP/bare ratio. Not a test.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/env.ts';
@@ -110,4 +110,5 @@ console.log(`audit records written during the run: ${audited.n}`);
 await server.close();
 await closeServices(services);
 await database?.drop();
+rmSync(dataDir, { recursive: true, force: true });
 process.exit(0);

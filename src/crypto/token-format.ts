@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Pepper } from '../config/secrets.ts';
 
@@ -78,10 +78,11 @@ export function parseToken(token: string): TokenKind | undefined {
 }
 
 export class TokenHasher {
-  readonly #peppers: Pepper[];
+  readonly #peppers: { version: number; key: KeyObject }[];
   constructor(peppers: Pepper[]) {
     if (peppers.length === 0) throw new Error('at least one token pepper is required');
-    this.#peppers = peppers;
+    // KeyObjects once, not a new key per HMAC on every request.
+    this.#peppers = peppers.map((p) => ({ version: p.version, key: createSecretKey(p.key) }));
   }
   get currentVersion(): number {
     return this.#peppers[0]!.version;
@@ -97,4 +98,4 @@ export class TokenHasher {
   }
 }
 
-const hmac = (key: Buffer, token: string) => createHmac('sha256', key).update(token).digest();
+const hmac = (key: KeyObject, token: string) => createHmac('sha256', key).update(token).digest();
