@@ -98,6 +98,25 @@ const results = [
   ),
 ];
 
+// What the audit record costs: the group-committed writer alone, at the same concurrency.
+async function auditOnly(): Promise<{ perSecond: number; perRecordUs: number }> {
+  const tenantId = (await services.tenants.bySlug('bench'))!.id;
+  const started = performance.now();
+  let written = 0;
+  const deadline = started + Math.min(SECONDS, 5) * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < deadline) {
+        await services.audit.record({ tenantId, actor: [{ credential: 'pat', credentialId: 'bench' }], operation: 'bench.audit', input: {}, outcome: 'success', occurredAt: new Date() });
+        written++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSecond: written / seconds, perRecordUs: (seconds * 1e6) / written };
+}
+const audit = await auditOnly();
+
 await services.audit.flush();
 const audited = await services.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
 
@@ -106,6 +125,7 @@ console.log('| path | req/s | p50 | p99 | errors |\n|---|---:|---:|---:|---|');
 for (const r of results) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
 console.log(`\nMCP call / bare route: ${(results[2]!.rps / results[0]!.rps).toFixed(3)}; REST / bare: ${(results[1]!.rps / results[0]!.rps).toFixed(3)}`);
 console.log(`audit records written during the run: ${audited.n}`);
+console.log(`audit writer alone (group commit, ${CONNECTIONS} concurrent): ${audit.perSecond.toFixed(0)} records/s = ${audit.perRecordUs.toFixed(0)} µs of wall time per record, vs ${(1e6 / results[2]!.rps).toFixed(0)} µs per MCP call at full load`);
 
 await server.close();
 await closeServices(services);
