@@ -163,3 +163,20 @@ describe('projects', () => {
     assert.equal((await api(w.url, m.pat, { 'x-project-id': 'payments' }).get('/members')).status, 403, 'unbinding applies at once');
   });
 });
+
+describe('PAT last use', () => {
+  test('a call records when and from where the token was last used', async () => {
+    const t = (await rest.post('/pats', { name: 'tracked', scopes: ['tenant:read'] })).body;
+    const before = (await rest.get('/pats')).body.tokens.find((x: any) => x.id === t.id);
+    assert.equal(before.last_used_at, null);
+    await api(w.url, t.token).get('/tenant');
+    let after: any;
+    for (let i = 0; i < 40 && !after?.last_used_at; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      after = (await rest.get('/pats')).body.tokens.find((x: any) => x.id === t.id);
+    }
+    assert.ok(after.last_used_at, 'last_used_at recorded');
+    const row = await w.services.db.selectFrom('pats').select('last_used_ip').where('id', '=', t.id).executeTakeFirstOrThrow();
+    assert.equal(row.last_used_ip, '127.0.0.1');
+  });
+});
