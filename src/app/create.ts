@@ -9,6 +9,7 @@ import { AuditWriter } from '../audit/writer.ts';
 import { TokenHasher } from '../crypto/token-format.ts';
 import { TenantDirectory } from '../tenants/directory.ts';
 import { PatVerifier } from '../pats/verifier.ts';
+import { LoginSeams } from '../login/seams.ts';
 import type { Services } from './services.ts';
 
 export interface CreateOptions {
@@ -42,6 +43,7 @@ export async function createServices(config: Config, options: CreateOptions = {}
     tokens,
     tenants: new TenantDirectory(db, notifier),
     pats: new PatVerifier({ db, notifier, hasher: tokens, clock, log }),
+    login: new LoginSeams(),
     sessionKey,
   };
 }

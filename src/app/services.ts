@@ -8,6 +8,7 @@ import type { AuditWriter } from '../audit/writer.ts';
 import type { TokenHasher } from '../crypto/token-format.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { PatVerifier } from '../pats/verifier.ts';
+import type { LoginSeams } from '../login/seams.ts';
 
 /** The long-lived parts a server process is made of; handed to handlers through `ctx.services`. */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   tokens: TokenHasher;
   tenants: TenantDirectory;
   pats: PatVerifier;
+  /** Where SSO and MFA plug into browser sign-in. */
+  login: LoginSeams;
   /** Key for session and CSRF cookies. */
   sessionKey: Buffer;
 }

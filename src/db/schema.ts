@@ -81,6 +81,9 @@ export interface PatsTable {
 export interface BrowserSessionsTable {
   id_hash: Buffer;
   user_id: string;
+  tenant_id: string;
+  /** How the user authenticated (RFC 8176 values: pwd, otp, mfa, sms, fed…). */
+  amr: ColumnType<string[], string[] | undefined, string[]>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -93,6 +96,19 @@ export interface LoginThrottleTable {
   failures: number;
   window_started_at: Timestamp;
   locked_until: NullableTimestamp;
+}
+
+export interface LoginFlowsTable {
+  id_hash: Buffer;
+  user_id: string | null;
+  tenant_id: string | null;
+  stage: string;
+  return_to: ColumnType<string, string | undefined, string>;
+  amr: ColumnType<string[], string[] | undefined, string[]>;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
 }
 
 export interface AuditEventsTable {
@@ -130,6 +146,7 @@ export interface Database {
   pats: PatsTable;
   browser_sessions: BrowserSessionsTable;
   login_throttle: LoginThrottleTable;
+  login_flows: LoginFlowsTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
 }

@@ -1,9 +1,148 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
+import { BrowserDoor, pageHeaders } from './browser.ts';
+import { acceptInvitation, findInvitation } from './invitations.ts';
+import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, ssoRequiredPage } from './pages.ts';
+import { safeReturnTo } from './return-to.ts';
+import { chooseTenant, loginAudit, routeEmail, signInWithPassword, tenantChoices, type LoginOutcome } from './service.ts';
+import { endSession } from './sessions.ts';
 
-/** Browser sign-in pages (filled in by the login capability). */
-export function mountLogin(app: Hono<AppEnv>, services: Services): void {
-  void services;
-  app.get('/login', (c) => c.html('<!doctype html><title>Warden</title><p>Sign-in is coming.</p>'));
+type Ctx = Context<AppEnv>;
+
+const REFUSAL_STATUS = { bad_credentials: 401, locked: 429, sso_required: 403, no_membership: 403, flow_expired: 400 } as const;
+const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
+
+async function formOf(c: Ctx): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+const tenantParam = (value: string | undefined) => (value && TENANT_SLUG.test(value) ? value : undefined);
+
+/** Browser sign-in: the pages are transport; decisions live in service.ts. */
+export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
+  const door = new BrowserDoor(services);
+
+  app.use('/login/*', async (c, next) => (pageHeaders(c), next()));
+  app.use('/login', async (c, next) => (pageHeaders(c), next()));
+  app.use('/invite/*', async (c, next) => (pageHeaders(c), next()));
+  app.use('/logout', async (c, next) => (pageHeaders(c), next()));
+
+  const forbiddenForm = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
+
+  function finish(c: Ctx, outcome: LoginOutcome, retry: () => ReturnType<typeof passwordPage> | null) {
+    if (outcome.kind === 'signed_in') {
+      door.setSession(c, outcome.sessionToken, outcome.expiresAt);
+      door.rotateCsrf(c);
+      door.clearFlow(c);
+      return c.redirect(outcome.returnTo, 303);
+    }
+    if (outcome.kind === 'next_step') {
+      door.setFlow(c, outcome.flowToken);
+      return c.redirect(outcome.path, 303);
+    }
+    const status = REFUSAL_STATUS[outcome.reason];
+    if (outcome.reason === 'sso_required') return c.html(ssoRequiredPage(outcome.message, outcome.sso), status);
+    const page = retry();
+    return c.html(page ?? messagePage('Sign-in failed', outcome.message), status);
+  }
+
+  app.get('/login', async (c) => {
+    const tenant = tenantParam(c.req.query('tenant'));
+    const returnTo = safeReturnTo(c.req.query('return_to'));
+    const session = await door.session(c);
+    if (session && (!tenant || tenant === session.tenantSlug)) return c.redirect(returnTo, 303);
+    return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email: c.req.query('login_hint') }));
+  });
+
+  app.post('/login', async (c) => {
+    const form = await formOf(c);
+    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const tenant = tenantParam(form.tenant);
+    const returnTo = safeReturnTo(form.return_to);
+    const email = (form.email ?? '').trim();
+    const csrf = door.csrfToken(c);
+    if (!EMAIL.test(email)) return c.html(emailPage({ csrf, tenant, returnTo, email, error: 'Enter an email address such as name@example.com.' }), 400);
+    const step = await routeEmail(services, email, tenant, returnTo);
+    if (step.kind === 'sso') return c.redirect(step.route.url, 303);
+    return c.html(passwordPage({ csrf, tenant, returnTo, email: step.email }));
+  });
+
+  app.post('/login/password', async (c) => {
+    const form = await formOf(c);
+    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const tenant = tenantParam(form.tenant);
+    const returnTo = safeReturnTo(form.return_to);
+    const email = (form.email ?? '').trim();
+    if (!EMAIL.test(email) || !form.password) return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email, error: 'Enter your email and password.' }), 400);
+    const outcome = await signInWithPassword(services, { email, password: form.password, tenantSlug: tenant, returnTo }, door.request(c));
+    return finish(c, outcome, () =>
+      outcome.kind === 'refused' && (outcome.reason === 'bad_credentials' || outcome.reason === 'locked')
+        ? passwordPage({ csrf: door.csrfToken(c), tenant, returnTo, email, error: outcome.message })
+        : null,
+    );
+  });
+
+  app.get('/login/account', async (c) => {
+    const choices = await tenantChoices(services, door.flowToken(c));
+    if (!choices) return c.html(messagePage('Sign-in expired', 'This sign-in has expired. Please start again.'), 400);
+    return c.html(chooseTenantPage(door.csrfToken(c), choices.tenants));
+  });
+
+  app.post('/login/account', async (c) => {
+    const form = await formOf(c);
+    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const outcome = await chooseTenant(services, door.flowToken(c), form.tenant ?? '', door.request(c));
+    return finish(c, outcome, () => null);
+  });
+
+  app.post('/logout', async (c) => {
+    const form = await formOf(c);
+    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const session = await door.session(c);
+    await endSession(services.db, services.tokens, door.sessionToken(c));
+    door.clearSession(c);
+    door.rotateCsrf(c);
+    if (session) {
+      const user = { id: session.userId, email: session.email };
+      await services.audit.record(
+        loginAudit(services, door.request(c), { operation: 'login.logout', outcome: 'success', tenantId: session.tenantId, user, email: session.email, method: 'session' }),
+      );
+    }
+    return c.redirect('/login', 303);
+  });
+
+  app.get('/', async (c) => {
+    pageHeaders(c);
+    const session = await door.session(c);
+    if (!session) return c.redirect('/login', 303);
+    const membership = await services.access.membership(session.tenantId, session.userId);
+    const tenant = await services.tenants.byId(session.tenantId);
+    return c.html(
+      homePage({ csrf: door.csrfToken(c), email: session.email, tenant: session.tenantSlug, tenantName: tenant?.name ?? session.tenantSlug, role: membership?.role ?? 'none', expiresAt: session.expiresAt }),
+    );
+  });
+
+  app.get('/invite/:token', async (c) => {
+    const invitation = await findInvitation(services, c.req.param('token'));
+    if (!invitation) return c.html(messagePage('Invitation not valid', 'This invitation link has expired or has already been used. Ask an account owner for a new invitation.'), 404);
+    return c.html(invitePage({ csrf: door.csrfToken(c), email: invitation.user.email, tenantName: invitation.tenant.name, action: c.req.path }));
+  });
+
+  app.post('/invite/:token', async (c) => {
+    const form = await formOf(c);
+    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const token = c.req.param('token');
+    const outcome = await acceptInvitation(services, token, { password: form.password ?? '', confirmation: form.confirmation ?? '' }, door.request(c));
+    if (outcome.kind === 'invalid_password') {
+      const invitation = await findInvitation(services, token);
+      if (!invitation) return c.html(messagePage('Invitation not valid', 'This invitation link is no longer valid.'), 404);
+      return c.html(invitePage({ csrf: door.csrfToken(c), email: invitation.user.email, tenantName: invitation.tenant.name, action: c.req.path, error: outcome.message }), 400);
+    }
+    return finish(c, outcome, () => null);
+  });
+
+  return door;
 }

@@ -1,0 +1,42 @@
+import { sql } from 'kysely';
+import type { DB } from '../db/connect.ts';
+import { LOGIN_POLICY } from './policy.ts';
+
+/**
+ * Failure counting in Postgres, so every server behind the load balancer sees the same count
+ * and the same lockout. Keys: `email:<address>` and `ip:<address>`.
+ */
+export const emailKey = (email: string) => `email:${email}`;
+export const ipKey = (ip: string) => `ip:${ip}`;
+
+export async function lockedUntil(db: DB, keys: string[], now: Date): Promise<Date | null> {
+  if (keys.length === 0) return null;
+  const rows = await db.selectFrom('login_throttle').select('locked_until').where('key', 'in', keys).where('locked_until', '>', now).execute();
+  const times = rows.map((r) => new Date(r.locked_until!).getTime());
+  return times.length ? new Date(Math.max(...times)) : null;
+}
+
+/** Counts one failure against a key; returns the lock end when this failure started a lockout. */
+export async function recordFailure(db: DB, key: string, limit: number, now: Date): Promise<Date | null> {
+  const windowStart = new Date(now.getTime() - LOGIN_POLICY.failureWindowMs);
+  const row = await db
+    .insertInto('login_throttle')
+    .values({ key, failures: 1, window_started_at: now, locked_until: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        // A window that has passed starts over; otherwise count on.
+        failures: sql<number>`case when login_throttle.window_started_at < ${windowStart} then 1 else login_throttle.failures + 1 end`,
+        window_started_at: sql<Date>`case when login_throttle.window_started_at < ${windowStart} then ${now} else login_throttle.window_started_at end`,
+      }),
+    )
+    .returning(['failures'])
+    .executeTakeFirstOrThrow();
+  if (row.failures < limit) return null;
+  const until = new Date(now.getTime() + LOGIN_POLICY.lockoutMs);
+  await db.updateTable('login_throttle').set({ locked_until: until, failures: 0, window_started_at: now }).where('key', '=', key).execute();
+  return until;
+}
+
+export async function clearFailures(db: DB, key: string): Promise<void> {
+  await db.deleteFrom('login_throttle').where('key', '=', key).execute();
+}
