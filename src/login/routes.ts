@@ -3,14 +3,14 @@ import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { BrowserDoor, pageHeaders } from './browser.ts';
 import { acceptInvitation, findInvitation } from './invitations.ts';
-import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, ssoRequiredPage } from './pages.ts';
+import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, type Html } from './pages.ts';
+import { respondToOutcome } from './respond.ts';
 import { safeReturnTo } from './return-to.ts';
 import { chooseTenant, loginAudit, routeEmail, signInWithPassword, tenantChoices, type LoginOutcome } from './service.ts';
 import { endSession } from './sessions.ts';
 
 type Ctx = Context<AppEnv>;
 
-const REFUSAL_STATUS = { bad_credentials: 401, locked: 429, sso_required: 403, no_membership: 403, flow_expired: 400 } as const;
 const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
 
@@ -32,22 +32,7 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
 
   const forbiddenForm = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
 
-  function finish(c: Ctx, outcome: LoginOutcome, retry: () => ReturnType<typeof passwordPage> | null) {
-    if (outcome.kind === 'signed_in') {
-      door.setSession(c, outcome.sessionToken, outcome.expiresAt);
-      door.rotateCsrf(c);
-      door.clearFlow(c);
-      return c.redirect(outcome.returnTo, 303);
-    }
-    if (outcome.kind === 'next_step') {
-      door.setFlow(c, outcome.flowToken);
-      return c.redirect(outcome.path, 303);
-    }
-    const status = REFUSAL_STATUS[outcome.reason];
-    if (outcome.reason === 'sso_required') return c.html(ssoRequiredPage(outcome.message, outcome.sso), status);
-    const page = retry();
-    return c.html(page ?? messagePage('Sign-in failed', outcome.message), status);
-  }
+  const finish = (c: Ctx, outcome: LoginOutcome, retry: () => Html | null) => respondToOutcome(c, door, outcome, retry);
 
   app.get('/login', async (c) => {
     const tenant = tenantParam(c.req.query('tenant'));

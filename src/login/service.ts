@@ -65,6 +65,22 @@ export async function signInWithPassword(
     await audit('login.failure', 'denied', 'locked');
     return lockedOutcome(locked, now);
   }
+  // SSO first: a user whose every account signs in through an IdP is sent there, whatever the
+  // password (the email step has already told the browser as much).
+  const candidates = attempt.tenantSlug ? tenants.filter((t) => t.slug === attempt.tenantSlug) : tenants;
+  const passwordTenants: Tenant[] = [];
+  let sso: SsoRoute | undefined;
+  if (user) {
+    for (const tenant of candidates) {
+      const route = await services.login.ssoRouteFor(db, { tenant, user, returnTo: attempt.returnTo });
+      if (route) sso ??= route;
+      else passwordTenants.push(tenant);
+    }
+  }
+  if (user && candidates.length > 0 && passwordTenants.length === 0) {
+    await audit('login.failure', 'denied', 'sso_required');
+    return { kind: 'refused', reason: 'sso_required', message: 'Your organisation signs you in through its identity provider, not with a password.', sso };
+  }
   // Always run the hash, so an unknown address costs the same time as a wrong password.
   const passwordOk = await verifyPassword(attempt.password, user?.password_hash ?? null);
   if (!user || !passwordOk) {
@@ -78,22 +94,10 @@ export async function signInWithPassword(
   }
   await clearFailures(db, emailKey(email));
 
-  const candidates = attempt.tenantSlug ? tenants.filter((t) => t.slug === attempt.tenantSlug) : tenants;
   if (candidates.length === 0) {
     await audit('login.failure', 'denied', 'no_membership');
     const where = attempt.tenantSlug ? `the account "${attempt.tenantSlug}"` : 'any account';
     return { kind: 'refused', reason: 'no_membership', message: `You are not a member of ${where}. Ask an owner of the account to invite you.` };
-  }
-  const passwordTenants: Tenant[] = [];
-  let sso: SsoRoute | undefined;
-  for (const tenant of candidates) {
-    const route = await services.login.ssoRouteFor(db, { tenant, user, returnTo: attempt.returnTo });
-    if (route) sso ??= route;
-    else passwordTenants.push(tenant);
-  }
-  if (passwordTenants.length === 0) {
-    await audit('login.failure', 'denied', 'sso_required');
-    return { kind: 'refused', reason: 'sso_required', message: 'Your organisation signs you in through its identity provider, not with a password.', sso };
   }
   if (passwordTenants.length > 1) {
     const flowToken = await startFlow(db, {
