@@ -10,6 +10,10 @@ import { TokenHasher } from '../crypto/token-format.ts';
 import { TenantDirectory } from '../tenants/directory.ts';
 import { PatVerifier } from '../pats/verifier.ts';
 import { LoginSeams } from '../login/seams.ts';
+import { ssoRouter, SsoRuntime } from '../sso/service.ts';
+import { createKeyring } from '../keys/index.ts';
+import { createDelivery } from '../mfa/delivery.ts';
+import { mfaSecondFactor } from '../mfa/service.ts';
 import type { Services } from './services.ts';
 
 export interface CreateOptions {
@@ -30,6 +34,10 @@ export async function createServices(config: Config, options: CreateOptions = {}
   const sessionKey = config.sessionSecret ? Buffer.from(config.sessionSecret, 'base64') : loadOrGenerateSecret(config.dataDir, 'session', log);
   const tokens = new TokenHasher(peppers);
   const { db, notifier } = storage;
+  const audit = new AuditWriter(db, log);
+  const login = new LoginSeams();
+  login.addSsoRouter(ssoRouter); // SSO tenants send their users to the IdP (src/sso)
+  login.addSecondFactor(mfaSecondFactor); // MFA after the password (src/mfa)
 
   return {
     config,
@@ -39,16 +47,21 @@ export async function createServices(config: Config, options: CreateOptions = {}
     clock,
     log,
     access: new AccessResolver(db, notifier),
-    audit: new AuditWriter(db, log),
+    audit,
     tokens,
     tenants: new TenantDirectory(db, notifier),
     pats: new PatVerifier({ db, notifier, hasher: tokens, clock, log }),
-    login: new LoginSeams(),
+    login,
+    sso: new SsoRuntime(),
     sessionKey,
+    keyring: createKeyring(config, { db, notifier, clock, log, audit }),
+    delivery: createDelivery(config.delivery, { embedded: storage.kind === 'embedded', log }),
   };
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.keyring.close();
+  await services.delivery.close();
   await services.audit.flush();
   await services.storage.close();
 }

@@ -8,7 +8,10 @@ import type { AuditWriter } from '../audit/writer.ts';
 import type { TokenHasher } from '../crypto/token-format.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { PatVerifier } from '../pats/verifier.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import type { LoginSeams } from '../login/seams.ts';
+import type { SsoRuntime } from '../sso/service.ts';
+import type { Delivery } from '../mfa/delivery.ts';
 
 /** The long-lived parts a server process is made of; handed to handlers through `ctx.services`. */
 export interface Services {
@@ -25,6 +28,12 @@ export interface Services {
   pats: PatVerifier;
   /** Where SSO and MFA plug into browser sign-in. */
   login: LoginSeams;
+  /** SSO caches (federation metadata, OIDC discovery). */
+  sso: SsoRuntime;
   /** Key for session and CSRF cookies. */
   sessionKey: Buffer;
+  /** Envelope encryption: the only way secrets are stored (seal/open). */
+  keyring: Keyring;
+  /** Email (SMTP) and SMS (Twilio API) delivery of one-time codes, or the dev console outbox. */
+  delivery: Delivery;
 }

@@ -33,6 +33,34 @@ export const envSchema = z.object({
     .optional()
     .describe('Extra browser origins allowed to call /mcp (requests without Origin are always allowed)'),
   WARDEN_BOOTSTRAP: z.enum(['auto', 'off']).default('auto').describe('On first start with no tenant, create one and print its owner credentials'),
+  WARDEN_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'expects base64 of exactly 32 random bytes (e.g. `openssl rand -base64 32`)')
+    .optional()
+    .describe('Root key that wraps the platform key-encryption keys (base64, 32 bytes); unset = generated into WARDEN_DATA_DIR with a warning'),
+  WARDEN_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Platform key versions rotate after this many days'),
+  WARDEN_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300).describe('How long an unwrapped data key stays in memory'),
+  WARDEN_KEY_CACHE_USES: z.coerce.number().int().min(1).default(100_000).describe('How many seal/open calls an unwrapped data key serves before it is unwrapped again'),
+  WARDEN_KMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000).describe('Timeout of every AWS KMS / STS / Azure Key Vault / Entra call'),
+  WARDEN_KMS_CA_FILE: z.string().min(1).optional().describe('PEM file of extra CA certificates trusted for KMS, STS, Key Vault and Entra endpoints (private CAs, TLS-inspecting proxies)'),
+  WARDEN_AWS_KMS_ENDPOINT: z.url({ protocol: /^https$/ }).optional().describe('AWS KMS endpoint override (VPC or FIPS endpoint); default: the regional endpoint of the key ARN'),
+  WARDEN_AWS_STS_ENDPOINT: z.url({ protocol: /^https$/ }).optional().describe('AWS STS endpoint override; default: the regional endpoint'),
+  WARDEN_AZURE_AUTHORITY_HOST: z.url({ protocol: /^https$/ }).default('https://login.microsoftonline.com').describe('Microsoft Entra authority host (sovereign clouds)'),
+  WARDEN_KMS_TEST_MODE: z.enum(['true', 'false']).default('false').describe('Tests only: accept local Key Vault/Entra servers (no challenge resource check, no instance discovery)'),
+  WARDEN_KEY_MAINTENANCE_SECONDS: z.coerce.number().int().min(0).default(60).describe('How often scheduled key switches, rotation and re-wrapping run (0 = off)'),
+  WARDEN_GOOGLE_CLIENT_ID: z.string().min(1).optional().describe("The deployment's Google OAuth client ID (SSO with Google)"),
+  WARDEN_GOOGLE_CLIENT_SECRET: z.string().min(1).optional().describe("The deployment's Google OAuth client secret"),
+  WARDEN_GOOGLE_ISSUER: z.url({ protocol: /^https?$/ }).default('https://accounts.google.com').describe('Google\'s OIDC issuer (override only to point at a test provider)'),
+  WARDEN_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'expects an smtp:// or smtps:// URL, e.g. "smtps://user:pass@smtp.example.com:465"')
+    .optional()
+    .describe('SMTP server for MFA email codes (nodemailer); unset = email codes go to the console outbox (embedded database only)'),
+  WARDEN_SMTP_FROM: z.string().min(3).default('Warden <no-reply@localhost>').describe('From address of MFA emails'),
+  WARDEN_SMS_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com').describe('Base URL of the Twilio-compatible SMS API (Messages.json)'),
+  WARDEN_TWILIO_ACCOUNT_SID: z.string().min(1).optional().describe('Twilio account SID (SMS codes); SMS is configured when the SID, token and WARDEN_SMS_FROM are set'),
+  WARDEN_TWILIO_AUTH_TOKEN: z.string().min(1).optional().describe('Twilio auth token (HTTP Basic password)'),
+  WARDEN_SMS_FROM: z.string().min(1).optional().describe('Sender of MFA SMS: an E.164 number or a Messaging Service SID'),
 });
 
 export interface Config {
@@ -47,6 +75,30 @@ export interface Config {
   bootstrap: 'auto' | 'off';
   allowedOrigins: string[];
   secureCookies: boolean;
+  masterKey: string | undefined;
+  keys: KeysConfig;
+  delivery: DeliveryConfig;
+  google: { clientId: string | undefined; clientSecret: string | undefined; issuer: string };
+}
+
+/** Where MFA codes go (src/mfa/delivery.ts). */
+export interface DeliveryConfig {
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  sms: { url: string; accountSid: string; authToken: string; from: string } | undefined;
+}
+
+export interface KeysConfig {
+  rotationDays: number;
+  cacheSeconds: number;
+  cacheUses: number;
+  kmsTimeoutMs: number;
+  kmsCaFile: string | undefined;
+  awsKmsEndpoint: string | undefined;
+  awsStsEndpoint: string | undefined;
+  azureAuthorityHost: string;
+  kmsTestMode: boolean;
+  maintenanceSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -72,5 +124,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrap: e.WARDEN_BOOTSTRAP,
     allowedOrigins: e.WARDEN_ALLOWED_ORIGINS?.split(',') ?? [],
     secureCookies: baseUrl.startsWith('https://'),
+    masterKey: e.WARDEN_MASTER_KEY,
+    google: { clientId: e.WARDEN_GOOGLE_CLIENT_ID, clientSecret: e.WARDEN_GOOGLE_CLIENT_SECRET, issuer: e.WARDEN_GOOGLE_ISSUER.replace(/\/+$/, '') },
+    keys: {
+      rotationDays: e.WARDEN_KEY_ROTATION_DAYS,
+      cacheSeconds: e.WARDEN_KEY_CACHE_SECONDS,
+      cacheUses: e.WARDEN_KEY_CACHE_USES,
+      kmsTimeoutMs: e.WARDEN_KMS_TIMEOUT_MS,
+      kmsCaFile: e.WARDEN_KMS_CA_FILE,
+      awsKmsEndpoint: e.WARDEN_AWS_KMS_ENDPOINT,
+      awsStsEndpoint: e.WARDEN_AWS_STS_ENDPOINT,
+      azureAuthorityHost: e.WARDEN_AZURE_AUTHORITY_HOST.replace(/\/+$/, ''),
+      kmsTestMode: e.WARDEN_KMS_TEST_MODE === 'true',
+      maintenanceSeconds: e.WARDEN_KEY_MAINTENANCE_SECONDS,
+    },
+    delivery: {
+      smtpUrl: e.WARDEN_SMTP_URL,
+      smtpFrom: e.WARDEN_SMTP_FROM,
+      sms:
+        e.WARDEN_TWILIO_ACCOUNT_SID && e.WARDEN_TWILIO_AUTH_TOKEN && e.WARDEN_SMS_FROM
+          ? { url: e.WARDEN_SMS_URL.replace(/\/+$/, ''), accountSid: e.WARDEN_TWILIO_ACCOUNT_SID, authToken: e.WARDEN_TWILIO_AUTH_TOKEN, from: e.WARDEN_SMS_FROM }
+          : undefined,
+    },
   };
 }

@@ -1,4 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { SsoExcludedUsersTable, SsoReplayCacheTable, SsoSettingsTable } from '../sso/tables.ts';
+import type { DataKeysTable, KeyEncryptionKeysTable, KeySettingsTable } from '../keys/tables.ts';
+import type { MfaCodesTable, MfaEnrolmentsTable, MfaPoliciesTable, MfaRecoveryCodesTable } from '../mfa/tables.ts';
 
 /** The typed truth of the schema (migrations/ is the history that produces it). */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -147,8 +150,18 @@ export interface Database {
   browser_sessions: BrowserSessionsTable;
   login_throttle: LoginThrottleTable;
   login_flows: LoginFlowsTable;
+  sso_settings: SsoSettingsTable;
+  sso_excluded_users: SsoExcludedUsersTable;
+  sso_replay_cache: SsoReplayCacheTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
+  key_encryption_keys: KeyEncryptionKeysTable;
+  key_settings: KeySettingsTable;
+  data_keys: DataKeysTable;
+  mfa_policies: MfaPoliciesTable;
+  mfa_enrolments: MfaEnrolmentsTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_codes: MfaCodesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -5,6 +5,8 @@ import { mountMcp } from '../mcp/endpoint.ts';
 import type { SessionTable } from '../mcp/sessions.ts';
 import { OPERATIONS } from '../ops/registry.ts';
 import { mountLogin } from '../login/routes.ts';
+import { mountSso } from '../sso/routes.ts';
+import { mountMfa } from '../mfa/routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountRest } from './rest.ts';
@@ -39,7 +41,9 @@ export function createApp(services: Services): WardenApp {
     allowedOrigins: [new URL(baseUrl).origin, ...INSPECTOR_ORIGINS, ...services.config.allowedOrigins],
     resourceMetadataUrl: resourceMetadataUrl(baseUrl),
   });
-  mountLogin(app, services);
+  const door = mountLogin(app, services);
+  mountMfa(app, services, door);
+  mountSso(app, services, door);
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.`, hint: 'See /api/v1/openapi.json.' }, 404));
   return { app, mcpSessions };
 }

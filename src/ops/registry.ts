@@ -1,6 +1,9 @@
 import { auditOperations } from '../audit/operations.ts';
 import { authOperations } from '../auth/operations.ts';
+import { keyOperations } from '../keys/operations.ts';
+import { ssoOperations } from '../sso/operations.ts';
 import { memberOperations } from '../members/operations.ts';
+import { mfaOperations } from '../mfa/operations.ts';
 import { patOperations } from '../pats/operations.ts';
 import { projectOperations } from '../projects/operations.ts';
 import { roleOperations } from '../roles/operations.ts';
@@ -16,6 +19,9 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...roleOperations,
   ...patOperations,
   ...auditOperations,
+  ...keyOperations,
+  ...ssoOperations,
+  ...mfaOperations,
 ];
 
 export const operationByName = new Map(OPERATIONS.map((op) => [op.name, op]));
