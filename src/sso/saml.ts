@@ -96,6 +96,8 @@ export async function validateSamlResponse(
   }
   if (!profile) throw new FederationError('no_assertion', 'The response carries no assertion.');
 
+  // The signed XML node-saml hands back is canonicalised (comments gone), so look at what arrived.
+  if (nodes('//saml:Assertion//comment()', responseDoc).length > 0) throw new FederationError('comment_in_assertion', 'The assertion contains an XML comment.');
   const destination = text('/samlp:Response/@Destination', responseDoc);
   if (destination && destination !== acs) throw new FederationError('destination_mismatch', 'The response is addressed to another endpoint.');
   const assertionXml = profile.getAssertionXml?.() ?? '';
@@ -103,6 +105,8 @@ export async function validateSamlResponse(
   const assertion = parseXmlOrRefuse(assertionXml);
   const recipients = nodes('//saml:SubjectConfirmationData/@Recipient', assertion).map((n) => n.nodeValue);
   if (recipients.length === 0 || recipients.some((r) => r !== acs)) throw new FederationError('recipient_mismatch', 'The assertion is meant for another recipient.');
+  const assertionIssuer = text('/saml:Assertion/saml:Issuer', assertion);
+  if (assertionIssuer !== config.issuer) throw new FederationError('issuer_mismatch', `The assertion's issuer "${assertionIssuer ?? ''}" is not the configured IdP.`);
   const assertionId = text('/saml:Assertion/@ID', assertion);
   if (!assertionId) throw new FederationError('no_assertion', 'The assertion has no ID.');
   const notOnOrAfter = text('//saml:Conditions/@NotOnOrAfter', assertion) ?? text('//saml:SubjectConfirmationData/@NotOnOrAfter', assertion);
