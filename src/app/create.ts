@@ -14,6 +14,7 @@ import { ssoRouter, SsoRuntime } from '../sso/service.ts';
 import { createKeyring } from '../keys/index.ts';
 import { createDelivery } from '../mfa/delivery.ts';
 import { mfaSecondFactor } from '../mfa/service.ts';
+import { OAuthServer } from '../oauth/service.ts';
 import type { Services } from './services.ts';
 
 export interface CreateOptions {
@@ -52,10 +53,11 @@ export async function createServices(config: Config, options: CreateOptions = {}
     tenants: new TenantDirectory(db, notifier),
     pats: new PatVerifier({ db, notifier, hasher: tokens, clock, log }),
     login,
-    sso: new SsoRuntime(),
+    sso: new SsoRuntime(() => clock.now()),
     sessionKey,
     keyring: createKeyring(config, { db, notifier, clock, log, audit }),
     delivery: createDelivery(config.delivery, { embedded: storage.kind === 'embedded', log }),
+    oauth: new OAuthServer(config, { db, notifier, clock, log }),
   };
 }
 

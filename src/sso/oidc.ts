@@ -79,7 +79,7 @@ export async function oidcSignInUrl(config: client.Configuration, settings: Oidc
 export async function oidcCallback(config: client.Configuration, settings: OidcClientSettings, callbackUrl: URL, key: Buffer, flowToken: string): Promise<FederatedIdentity> {
   const error = callbackUrl.searchParams.get('error');
   if (error) throw new FederationError('idp_error', `The provider returned ${error}.`);
-  let claims: client.IDToken | undefined;
+  let claims: (client.IDToken & Record<string, unknown>) | undefined;
   try {
     const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: derived(key, flowToken, 'pkce'),
@@ -88,6 +88,11 @@ export async function oidcCallback(config: client.Configuration, settings: OidcC
       idTokenExpected: true,
     });
     claims = tokens.claims();
+    // Some providers put profile claims only in the UserInfo response (OIDC Core 5.4).
+    if (claims && claims.email === undefined && config.serverMetadata().userinfo_endpoint) {
+      const userInfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+      claims = { ...userInfo, ...claims, email: userInfo.email, email_verified: userInfo.email_verified };
+    }
   } catch (err) {
     throw new FederationError(classify(err as Error), (err as Error).message);
   }

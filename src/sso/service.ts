@@ -20,8 +20,11 @@ const LABELS: Record<string, string> = { okta: 'Okta', onelogin: 'OneLogin', azu
 
 /** Per-process SSO state that is safe to cache: federation metadata and OIDC discovery. */
 export class SsoRuntime {
-  readonly metadata = new FederationMetadataCache();
+  readonly metadata: FederationMetadataCache;
   readonly oidc = new OidcDiscovery();
+  constructor(now: () => Date) {
+    this.metadata = new FederationMetadataCache(now);
+  }
 }
 
 export const providerLabel = (settings: Pick<SsoSettingsRow, 'provider' | 'protocol'>) =>

@@ -27,10 +27,15 @@ const REFRESH_AFTER_MISS_MS = 30_000;
  */
 export class FederationMetadataCache {
   #entries = new Map<string, { metadata: WsFedMetadata; fetchedAt: number }>();
+  readonly #now: () => Date;
+
+  constructor(now: () => Date) {
+    this.#now = now;
+  }
 
   async get(url: string, opts: { refresh?: boolean } = {}): Promise<{ metadata: WsFedMetadata; refreshed: boolean }> {
     const hit = this.#entries.get(url);
-    const now = Date.now();
+    const now = this.#now().getTime();
     const stale = !hit || now - hit.fetchedAt > METADATA_TTL_MS;
     const mayRefresh = !hit || now - hit.fetchedAt > REFRESH_AFTER_MISS_MS;
     if (hit && !stale && !(opts.refresh && mayRefresh)) return { metadata: hit.metadata, refreshed: false };
@@ -57,7 +62,7 @@ export function wsfedSignInUrl(baseUrl: string, tenant: Tenant, config: WsFedCon
 
 /** The one signed reference, if `certificate` verifies the assertion's signature. */
 function verifiedAssertion(xml: string, signature: Node, certificate: string): string | null {
-  const verifier = new SignedXml({ publicCert: toPem(certificate), getCertFromKeyInfo: () => null });
+  const verifier = new SignedXml({ publicCert: toPem(certificate), getCertFromKeyInfo: () => null, idAttribute: 'AssertionID' });
   try {
     verifier.loadSignature(signature);
     if (!verifier.checkSignature(xml)) return null;

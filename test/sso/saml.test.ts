@@ -51,6 +51,23 @@ describe('SAML 2.0 configuration', () => {
     assert.match(await metadata.text(), /AssertionConsumerService[^>]+Location="http:\/\/127\.0\.0\.1:\d+\/sso\/acme\/saml\/acs"/);
   });
 
+  test('import_metadata fills the fields from the IdP metadata URL (and from pasted XML)', async () => {
+    const fromUrl = await owner().post('/sso/saml/metadata', { provider: 'okta', metadata_url: idp.metadataUrl });
+    assert.equal(fromUrl.status, 200, JSON.stringify(fromUrl.body));
+    assert.equal(fromUrl.body.config.sso_url, idp.ssoUrl);
+    assert.equal(fromUrl.body.config.issuer, idp.issuer);
+    assert.equal(fromUrl.body.certificates.length, 1);
+    assert.equal(fromUrl.body.certificates[0].status, 'valid');
+    const xml = await (await fetch(idp.metadataUrl)).text();
+    const fromXml = await owner().post('/sso/saml/metadata', { provider: 'okta', metadata_xml: xml });
+    assert.equal(fromXml.status, 200);
+    const both = await owner().post('/sso/saml/metadata', { provider: 'okta', metadata_xml: xml, metadata_url: idp.metadataUrl });
+    assert.equal(both.status, 400);
+    const dtd = await owner().post('/sso/saml/metadata', { provider: 'okta', metadata_xml: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + xml });
+    assert.equal(dtd.status, 400);
+    assert.equal(dtd.body.code, 'METADATA_INVALID');
+  });
+
   test('enabling needs a fallback admin besides the owner', async () => {
     const refused = await owner().post('/sso/enable', {});
     assert.equal(refused.status, 409);
