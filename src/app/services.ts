@@ -12,6 +12,7 @@ import type { Keyring } from '../keys/keyring.ts';
 import type { LoginSeams } from '../login/seams.ts';
 import type { SsoRuntime } from '../sso/service.ts';
 import type { Delivery } from '../mfa/delivery.ts';
+import type { OAuthServer } from '../oauth/service.ts';
 
 /** The long-lived parts a server process is made of; handed to handlers through `ctx.services`. */
 export interface Services {
@@ -36,4 +37,6 @@ export interface Services {
   keyring: Keyring;
   /** Email (SMTP) and SMS (Twilio API) delivery of one-time codes, or the dev console outbox. */
   delivery: Delivery;
+  /** OAuth 2.1 authorization server: signing keys, token issuer and verifier, client directory. */
+  oauth: OAuthServer;
 }

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { SsoExcludedUsersTable, SsoReplayCacheTable, SsoSettingsTable } from '../sso/tables.ts';
 import type { DataKeysTable, KeyEncryptionKeysTable, KeySettingsTable } from '../keys/tables.ts';
+import type { OAuthTables } from '../oauth/tables.ts';
 import type { MfaCodesTable, MfaEnrolmentsTable, MfaPoliciesTable, MfaRecoveryCodesTable } from '../mfa/tables.ts';
 
 /** The typed truth of the schema (migrations/ is the history that produces it). */
@@ -138,7 +139,7 @@ export interface AuditChainHeadsTable {
   hash: Buffer;
 }
 
-export interface Database {
+export interface Database extends OAuthTables {
   tenants: TenantsTable;
   users: UsersTable;
   projects: ProjectsTable;

@@ -12,5 +12,10 @@ export const missingCredentials = () =>
 export async function authenticateBearer(services: Services, authorization: string | undefined, ip: string | undefined): Promise<Principal> {
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   if (!match) throw missingCredentials();
-  return services.pats.verify(match[1]!, ip);
+  const token = match[1]!;
+  // PATs (and every other Warden secret) start with `wdn_`; OAuth access tokens are JWTs
+  // (src/oauth/verifier.ts: signature, audience = Warden's MCP resource, grant chain).
+  if (token.startsWith('wdn_')) return services.pats.verify(token, ip);
+  if (token.split('.').length === 3) return services.oauth.verifier.verify(token);
+  return services.pats.verify(token, ip);
 }
