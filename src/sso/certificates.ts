@@ -27,16 +27,37 @@ export function toPem(certificate: string): string {
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-export function inspectCertificate(certificate: string, index: number, now: Date): CertificateReport {
-  let x509: X509Certificate;
+interface ParsedCertificate {
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprint: string;
+}
+
+// Parsing X.509 on every sign-in showed up in the ACS profile; certificates never change.
+const parsed = new Map<string, ParsedCertificate | null>();
+
+function parse(certificate: string): ParsedCertificate | null {
+  if (parsed.has(certificate)) return parsed.get(certificate)!;
+  let result: ParsedCertificate | null;
   try {
-    x509 = new X509Certificate(toPem(certificate));
+    const x509 = new X509Certificate(toPem(certificate));
+    result = { subject: x509.subject.replace(/\n/g, ', '), notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo), fingerprint: x509.fingerprint256 };
   } catch {
+    result = null;
+  }
+  if (parsed.size > 1000) parsed.clear();
+  parsed.set(certificate, result);
+  return result;
+}
+
+export function inspectCertificate(certificate: string, index: number, now: Date): CertificateReport {
+  const x509 = parse(certificate);
+  if (!x509) {
     return { index, status: 'unparseable', subject: null, not_before: null, not_after: null, fingerprint_sha256: null, message: `Certificate ${index + 1} is not a valid X.509 certificate (paste the PEM or base64 DER).` };
   }
-  const notBefore = new Date(x509.validFrom);
-  const notAfter = new Date(x509.validTo);
-  const base = { index, subject: x509.subject.replace(/\n/g, ', '), not_before: notBefore.toISOString(), not_after: notAfter.toISOString(), fingerprint_sha256: x509.fingerprint256 };
+  const { notBefore, notAfter } = x509;
+  const base = { index, subject: x509.subject, not_before: notBefore.toISOString(), not_after: notAfter.toISOString(), fingerprint_sha256: x509.fingerprint };
   if (notAfter <= now) return { ...base, status: 'expired', message: `Certificate ${index + 1} expired on ${base.not_after}.` };
   if (notBefore > now) return { ...base, status: 'not_yet_valid', message: `Certificate ${index + 1} is valid only from ${base.not_before}.` };
   if (notAfter.getTime() - now.getTime() < EXPIRY_WARNING_MS) return { ...base, status: 'expiring_soon', message: `Certificate ${index + 1} expires on ${base.not_after}, within 30 days: add its successor.` };

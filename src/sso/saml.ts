@@ -33,6 +33,13 @@ function requestCache(db: DB, tenantId: string, now: () => Date): CacheProvider 
 
 export type AcsMode = 'sp' | 'idp';
 
+interface SignedAssertion {
+  $?: { ID?: string };
+  Issuer?: (string | { _?: string })[];
+  Subject?: { SubjectConfirmation?: { SubjectConfirmationData?: { $?: { Recipient?: string } }[] }[] }[];
+  Conditions?: { $?: { NotOnOrAfter?: string } }[];
+}
+
 export function samlClient(deps: { db: DB; baseUrl: string; now: () => Date }, tenant: Tenant, config: SamlConfig, mode: AcsMode): SAML {
   const urls = spUrls(deps.baseUrl, tenant.slug);
   const certificates = certificatesInTrialOrder(config.certificates, deps.now());
@@ -100,16 +107,17 @@ export async function validateSamlResponse(
   if (nodes('//saml:Assertion//comment()', responseDoc).length > 0) throw new FederationError('comment_in_assertion', 'The assertion contains an XML comment.');
   const destination = text('/samlp:Response/@Destination', responseDoc);
   if (destination && destination !== acs) throw new FederationError('destination_mismatch', 'The response is addressed to another endpoint.');
-  const assertionXml = profile.getAssertionXml?.() ?? '';
-  if (assertionXml.includes('<!--')) throw new FederationError('comment_in_assertion', 'The signed assertion contains an XML comment.');
-  const assertion = parseXmlOrRefuse(assertionXml);
-  const recipients = nodes('//saml:SubjectConfirmationData/@Recipient', assertion).map((n) => n.nodeValue);
+  // The signed assertion as node-saml parsed it (xml2js, prefixes stripped): no second parse.
+  const assertion = (profile.getAssertion?.() as { Assertion?: SignedAssertion } | undefined)?.Assertion;
+  if (!assertion) throw new FederationError('no_assertion', 'The response carries no assertion.');
+  const recipients = (assertion.Subject?.[0]?.SubjectConfirmation ?? []).flatMap((c) => (c.SubjectConfirmationData ?? []).map((d) => d.$?.Recipient));
   if (recipients.length === 0 || recipients.some((r) => r !== acs)) throw new FederationError('recipient_mismatch', 'The assertion is meant for another recipient.');
-  const assertionIssuer = text('/saml:Assertion/saml:Issuer', assertion);
+  const issuerNode = assertion.Issuer?.[0];
+  const assertionIssuer = typeof issuerNode === 'string' ? issuerNode : issuerNode?._;
   if (assertionIssuer !== config.issuer) throw new FederationError('issuer_mismatch', `The assertion's issuer "${assertionIssuer ?? ''}" is not the configured IdP.`);
-  const assertionId = text('/saml:Assertion/@ID', assertion);
+  const assertionId = assertion.$?.ID;
   if (!assertionId) throw new FederationError('no_assertion', 'The assertion has no ID.');
-  const notOnOrAfter = text('//saml:Conditions/@NotOnOrAfter', assertion) ?? text('//saml:SubjectConfirmationData/@NotOnOrAfter', assertion);
+  const notOnOrAfter = assertion.Conditions?.[0]?.$?.NotOnOrAfter;
   const keepUntil = new Date(Math.max(Date.parse(notOnOrAfter ?? '') || 0, deps.now().getTime() + 60 * 60_000) + CLOCK_SKEW_MS);
   if (!(await rememberOnce(deps.db, { tenantId: tenant.id, kind: 'assertion', id: assertionId, expiresAt: keepUntil })))
     throw new FederationError('replayed', 'This assertion has already been used.');
