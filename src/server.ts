@@ -15,6 +15,7 @@ export async function startHttpServer(services: Services, extend?: (app: WardenA
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
   });
+  services.sweeper.start();
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {

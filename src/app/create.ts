@@ -10,6 +10,7 @@ import { TokenHasher } from '../crypto/token-format.ts';
 import { TenantDirectory } from '../tenants/directory.ts';
 import { PatVerifier } from '../pats/verifier.ts';
 import { LoginSeams } from '../login/seams.ts';
+import { Sweeper } from '../login/sweeper.ts';
 import { ssoRouter, SsoRuntime } from '../sso/service.ts';
 import { createKeyring } from '../keys/index.ts';
 import { createDelivery } from '../mfa/delivery.ts';
@@ -53,6 +54,7 @@ export async function createServices(config: Config, options: CreateOptions = {}
     tenants: new TenantDirectory(db, notifier),
     pats: new PatVerifier({ db, notifier, hasher: tokens, clock, log }),
     login,
+    sweeper: new Sweeper({ db, clock, log }),
     sso: new SsoRuntime(() => clock.now()),
     sessionKey,
     keyring: createKeyring(config, { db, notifier, clock, log, audit }),
@@ -62,6 +64,7 @@ export async function createServices(config: Config, options: CreateOptions = {}
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.sweeper.stop();
   await services.keyring.close();
   await services.delivery.close();
   await services.audit.flush();

@@ -10,6 +10,7 @@ import type { TenantDirectory } from '../tenants/directory.ts';
 import type { PatVerifier } from '../pats/verifier.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { LoginSeams } from '../login/seams.ts';
+import type { Sweeper } from '../login/sweeper.ts';
 import type { SsoRuntime } from '../sso/service.ts';
 import type { Delivery } from '../mfa/delivery.ts';
 import type { OAuthServer } from '../oauth/service.ts';
@@ -29,6 +30,8 @@ export interface Services {
   pats: PatVerifier;
   /** Where SSO and MFA plug into browser sign-in. */
   login: LoginSeams;
+  /** Deletes expired sign-in state now and then. */
+  sweeper: Sweeper;
   /** SSO caches (federation metadata, OIDC discovery). */
   sso: SsoRuntime;
   /** Key for session and CSRF cookies. */

@@ -75,8 +75,3 @@ export async function endFlow(db: DB, flow: Pick<LoginFlow, 'idHash'>): Promise<
   await db.deleteFrom('login_flows').where('id_hash', '=', flow.idHash).execute();
 }
 
-/** Expired flows and sessions are swept now and then (they are also refused when read). */
-export async function sweepExpired(db: DB, now: Date): Promise<void> {
-  await db.deleteFrom('login_flows').where('expires_at', '<', now).execute();
-  await db.deleteFrom('browser_sessions').where('expires_at', '<', now).execute();
-}

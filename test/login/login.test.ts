@@ -187,6 +187,24 @@ describe('browser login with password', () => {
   });
 });
 
+describe('housekeeping', () => {
+  test('the sweeper deletes expired sessions and sign-in flows, and keeps live ones', async () => {
+    const context = await browser.newContext();
+    await signIn(context, w.url, 'owner@acme.test', PASSWORD, '?tenant=acme');
+    const { startFlow } = await import('../../src/login/flows.ts');
+    await startFlow(w.services.db, { userId: null, tenantId: null, stage: 'sweep_test', returnTo: '/', now: w.clock.now() });
+    await w.services.sweeper.sweep();
+    const live = await w.services.db.selectFrom('browser_sessions').select('id_hash').execute();
+    assert.ok(live.length >= 1, 'a live session survives');
+    assert.equal((await w.services.db.selectFrom('login_flows').select('stage').where('stage', '=', 'sweep_test').execute()).length, 1);
+    w.clock.advance(25 * 60 * 60_000);
+    await w.services.sweeper.sweep();
+    assert.equal((await w.services.db.selectFrom('browser_sessions').select('id_hash').execute()).length, 0);
+    assert.equal((await w.services.db.selectFrom('login_flows').select('stage').execute()).length, 0);
+    await context.close();
+  });
+});
+
 describe('the seams SSO and MFA plug into', () => {
   test('an SSO router sends the email step to the IdP and refuses the password; a second factor runs before the session opens', async () => {
     await w.bootstrap('seamco', 'sso-user@seam.test', PASSWORD);

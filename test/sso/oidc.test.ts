@@ -38,16 +38,15 @@ after(async () => {
   await op?.close();
 });
 
-/** Types the login at the provider's dev login page and accepts its consent page. */
+/** Types the login at the provider's dev login page and accepts its consent page (if it asks). */
 async function signInAtProvider(page: Page, login: string, home: string) {
   await page.waitForSelector('input[name=login]');
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', 'anything');
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
-  if (!page.url().startsWith(home)) {
-    await page.waitForSelector('button[type=submit]');
-    await Promise.all([page.waitForURL((u) => u.toString().startsWith(home)), page.click('button[type=submit]')]);
-  }
+  await page.click('button[type=submit]');
+  // Next comes either the consent page (a form without the login field) or Warden itself.
+  await page.waitForFunction((h) => location.href.startsWith(h) || (!document.querySelector('input[name=login]') && Boolean(document.querySelector('button[type=submit]'))), home);
+  if (!page.url().startsWith(home)) await Promise.all([page.waitForURL((u) => u.toString().startsWith(home)), page.click('button[type=submit]')]);
 }
 
 async function lastFailureReason(): Promise<string> {
