@@ -7,6 +7,7 @@ import { OPERATIONS } from '../ops/registry.ts';
 import { mountLogin } from '../login/routes.ts';
 import { mountSso } from '../sso/routes.ts';
 import { mountMfa } from '../mfa/routes.ts';
+import { mountOAuth } from '../oauth/routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountRest } from './rest.ts';
@@ -34,7 +35,7 @@ export function createApp(services: Services): WardenApp {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, database: services.storage.kind, invalidation: services.notifier.healthy ? 'listening' : 'degraded' }));
-  mountWellKnown(app, baseUrl, []);
+  mountWellKnown(app, baseUrl, [baseUrl]);
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(OPERATIONS, baseUrl)));
   mountRest(app, services, OPERATIONS, resourceMetadataUrl(baseUrl));
   const mcpSessions = mountMcp(app, services, {
@@ -44,6 +45,7 @@ export function createApp(services: Services): WardenApp {
   const door = mountLogin(app, services);
   mountMfa(app, services, door);
   mountSso(app, services, door);
+  mountOAuth(app, services, door);
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.`, hint: 'See /api/v1/openapi.json.' }, 404));
   return { app, mcpSessions };
 }

