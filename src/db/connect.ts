@@ -64,6 +64,18 @@ export async function openEmbedded(dir: string | undefined): Promise<Storage> {
 }
 
 /** Call inside the transaction that makes the change: Postgres delivers it at commit, to every server. */
+const localInvalidations = new WeakMap<object, string[]>();
+
+/**
+ * Collects the invalidations published inside `trx`, so the caller can apply them to this
+ * process's caches the moment the transaction commits: the server that made a change never
+ * serves a stale cache entry while its own NOTIFY is still on the way back.
+ */
+export function collectInvalidations(trx: DB, into: string[]): void {
+  localInvalidations.set(trx, into);
+}
+
 export async function publishInvalidation(db: DB, payload: string): Promise<void> {
   await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(db);
+  localInvalidations.get(db)?.push(payload);
 }

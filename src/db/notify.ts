@@ -9,6 +9,8 @@ import type { Logger } from '../core/log.ts';
  */
 export interface Notifier {
   subscribe(listener: (payload: string) => void): void;
+  /** Delivers a payload to this process's listeners at once (after a local commit). */
+  emitLocal(payload: string): void;
   readonly healthy: boolean;
   close(): Promise<void>;
 }
@@ -49,6 +51,10 @@ export class PgNotifier implements Notifier {
     this.#listeners.push(listener);
   }
 
+  emitLocal(payload: string): void {
+    this.#emit(payload);
+  }
+
   #emit(payload: string): void {
     for (const listener of this.#listeners) listener(payload);
   }
@@ -85,6 +91,9 @@ export class PGliteNotifier implements Notifier {
   }
   subscribe(listener: (payload: string) => void): void {
     this.#listeners.push(listener);
+  }
+  emitLocal(payload: string): void {
+    for (const listener of this.#listeners) listener(payload);
   }
   async close(): Promise<void> {}
 }
