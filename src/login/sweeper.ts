@@ -6,7 +6,8 @@ import { LOGIN_POLICY } from './policy.ts';
 const SWEEP_EVERY_MS = 10 * 60_000;
 
 /**
- * Deletes what has expired: sign-in flows, sessions, lockout counters and SSO one-time ids. They
+ * Deletes what has expired: sign-in flows, sessions, lockout counters, SSO one-time ids, MFA
+ * codes, OAuth codes, refresh tokens and client-assertion ids. They
  * are refused when read anyway; this only keeps the tables small. Any server may run it.
  */
 export class Sweeper {
@@ -46,6 +47,12 @@ export class Sweeper {
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .execute();
     await this.#db.deleteFrom('sso_replay_cache').where('expires_at', '<', now).execute();
+    await this.#db.deleteFrom('mfa_codes').where('expires_at', '<', now).where('window_started_at', '<', windowStart).execute();
+    // Expired authorization codes, refresh tokens and client-assertion ids are refused anyway;
+    // used refresh tokens stay until they expire, which is what reuse detection needs.
+    await this.#db.deleteFrom('oauth_codes').where('expires_at', '<', now).execute();
+    await this.#db.deleteFrom('oauth_refresh_tokens').where('expires_at', '<', now).execute();
+    await this.#db.deleteFrom('oauth_assertion_jtis').where('expires_at', '<', now).execute();
   }
 
   async stop(): Promise<void> {
