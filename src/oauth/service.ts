@@ -1,5 +1,5 @@
 import type { Config } from '../config/env.ts';
-import { loadOrGenerateSecret } from '../config/secrets.ts';
+import { rootKeyOf } from '../keys/index.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { DB } from '../db/connect.ts';
@@ -23,9 +23,7 @@ export class OAuthServer {
   constructor(config: Config, deps: { db: DB; notifier: Notifier; clock: Clock; log: Logger }) {
     this.issuer = config.baseUrl;
     this.resource = `${config.baseUrl}/mcp`;
-    // The same root key the keyring wraps platform KEKs with (src/keys/index.ts createKeyring).
-    const rootKey = config.masterKey ? Buffer.from(config.masterKey, 'base64') : loadOrGenerateSecret(config.dataDir, 'master', deps.log);
-    this.keys = new SigningKeys({ ...deps, rootKey });
+    this.keys = new SigningKeys({ ...deps, rootKey: rootKeyOf(config, deps.log) });
     this.tokens = new AccessTokenIssuer(this.keys, this.issuer, deps.clock);
     this.verifier = new AccessTokenVerifier({ ...deps, keys: this.keys, issuer: this.issuer, audience: this.resource });
     this.clients = new ClientDirectory(deps.db, deps.clock);
