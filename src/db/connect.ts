@@ -75,6 +75,17 @@ export function collectInvalidations(trx: DB, into: string[]): void {
   localInvalidations.set(trx, into);
 }
 
+/** Runs `work` in a transaction; the invalidations it publishes reach this process's caches at commit. */
+export async function transact<T>(db: DB, notifier: Notifier, work: (trx: DB) => Promise<T>): Promise<T> {
+  const invalidations: string[] = [];
+  const result = await db.transaction().execute((trx) => {
+    collectInvalidations(trx, invalidations);
+    return work(trx);
+  });
+  for (const payload of invalidations) notifier.emitLocal(payload);
+  return result;
+}
+
 export async function publishInvalidation(db: DB, payload: string): Promise<void> {
   await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(db);
   localInvalidations.get(db)?.push(payload);

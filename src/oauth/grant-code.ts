@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { transact } from '../db/connect.ts';
 import type { Services } from '../app/services.ts';
 import type { DB } from '../db/connect.ts';
 import { ACCESS_TOKEN_SECONDS } from './access-token.ts';
@@ -20,11 +21,11 @@ export async function authorizationCodeGrant(services: Services, client: OAuthCl
   if (!row) {
     // A second use of a code means it leaked: revoke whatever the first use produced (RFC 6749 §4.1.2).
     const used = await services.db.selectFrom('oauth_codes').select(['grant_id']).where('code_hash', 'in', candidates).executeTakeFirst();
-    if (used?.grant_id) await services.db.transaction().execute((trx) => revokeGrants(trx, now, { ids: [used.grant_id!] }));
+    if (used?.grant_id) await transact(services.db, services.notifier, (trx) => revokeGrants(trx, now, { ids: [used.grant_id!] }));
     throw invalidGrant(used ? 'The authorization code was already used; the tokens it produced are revoked.' : 'The authorization code is not valid.');
   }
   // The code is spent from here on, whatever the outcome (one attempt per code).
-  const issued = await services.db.transaction().execute(async (trx) => {
+  const issued = await transact(services.db, services.notifier, async (trx) => {
     if (new Date(row.expires_at) <= now) throw invalidGrant('The authorization code has expired.');
     if (row.client_id !== client.clientId) throw invalidGrant('The authorization code was issued to another client.');
     if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri must be exactly the one of the authorization request.');
@@ -65,7 +66,7 @@ export async function refreshTokenGrant(services: Services, client: OAuthClient,
   if (!token) throw invalidRequest('refresh_token is required.');
   const now = services.clock.now();
   const candidates = services.tokens.candidates(token);
-  const outcome = await services.db.transaction().execute(async (trx) => {
+  const outcome = await transact(services.db, services.notifier, async (trx) => {
     const row = await trx.updateTable('oauth_refresh_tokens').set({ used_at: now }).where('token_hash', 'in', candidates).where('used_at', 'is', null).returning(['grant_id', 'expires_at']).executeTakeFirst();
     if (!row) {
       const used = await trx.selectFrom('oauth_refresh_tokens').select(['grant_id']).where('token_hash', 'in', candidates).executeTakeFirst();

@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { transact } from '../db/connect.ts';
 import type { Services } from '../app/services.ts';
 import { WardenError } from '../core/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
@@ -85,7 +86,7 @@ export function mountToken(app: Hono<AppEnv>, services: Services): void {
       const grantId = await grantOf(services, body.token ?? '');
       if (grantId) {
         const grant = await services.db.selectFrom('oauth_grants').select(['client_id']).where('id', '=', grantId).executeTakeFirst();
-        if (grant?.client_id === clientId) await services.db.transaction().execute((trx) => revokeGrants(trx, services.clock.now(), { ids: [grantId] }));
+        if (grant?.client_id === clientId) await transact(services.db, services.notifier, (trx) => revokeGrants(trx, services.clock.now(), { ids: [grantId] }));
       }
       return c.body(null, 200, NO_STORE);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Services } from '../app/services.ts';
 import type { AuditEntry, AuditOutcome } from '../audit/entry.ts';
 import { appendInTransaction } from '../audit/writer.ts';
-import { collectInvalidations } from '../db/connect.ts';
+import { transact } from '../db/connect.ts';
 import type { Principal } from '../authz/principal.ts';
 import { asWardenError, WardenError } from '../core/errors.ts';
 import { resolveCallerAccess, type CallerAccess } from './caller.ts';
@@ -89,15 +89,11 @@ export async function executeOperation(services: Services, op: AnyOperation, cal
 
 async function runMutation(services: Services, op: AnyOperation, ctx: OperationContext, input: unknown, audit: Omit<AuditEntry, 'outcome'>) {
   // The audit record commits in the same transaction as the change: both or neither.
-  const invalidations: string[] = [];
-  const output = await services.db.transaction().execute(async (trx) => {
-    collectInvalidations(trx, invalidations);
-    const result = op.output.parse(await op.handler({ ...ctx, db: trx }, input));
+  return transact(services.db, services.notifier, async (trx) => {
+    const output = op.output.parse(await op.handler({ ...ctx, db: trx }, input));
     await appendInTransaction(trx, [{ ...audit, outcome: 'success', target: ctx.audit.target ?? null }]);
-    return result;
+    return output;
   });
-  for (const payload of invalidations) services.notifier.emitLocal(payload);
-  return output;
 }
 
 function checkPermission(op: AnyOperation, access: CallerAccess, call: OperationCall): WardenError | undefined {

@@ -1,4 +1,5 @@
 import type { Services } from '../app/services.ts';
+import { transact } from '../db/connect.ts';
 import { appendInTransaction } from '../audit/writer.ts';
 import { isPermission, type Permission } from '../authz/permissions.ts';
 import { forbidden, invalid, notFound } from '../core/errors.ts';
@@ -23,7 +24,7 @@ export async function createPatForMember(services: Services, opts: { tenant: str
   const notHeld = opts.scopes.filter((s) => !membership.permissions.has(s as Permission));
   if (notHeld.length) throw forbidden('SCOPE_NOT_HELD', `${opts.email}'s role (${membership.role}) does not grant: ${notHeld.join(', ')}.`, { field: 'scopes' });
   const expiresAt = new Date(services.clock.now().getTime() + opts.days * 86_400_000);
-  return services.db.transaction().execute(async (trx) => {
+  return transact(services.db, services.notifier, async (trx) => {
     const pat = await insertPat(trx, services.tokens, { tenantId: tenant.id, userId: user.id, name: opts.name, scopes: opts.scopes as Permission[], expiresAt });
     await appendInTransaction(trx, [
       { tenantId: tenant.id, actor: [{ credential: 'system' }], operation: 'pats.create', target: opts.name, input: { email: user.email, scopes: opts.scopes, days: opts.days }, outcome: 'success', occurredAt: services.clock.now() },

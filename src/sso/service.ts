@@ -1,4 +1,5 @@
 import type { Services } from '../app/services.ts';
+import { transact } from '../db/connect.ts';
 import { appendInTransaction } from '../audit/writer.ts';
 import type { Tenant, User } from '../db/schema.ts';
 import { addMembership } from '../members/store.ts';
@@ -107,7 +108,7 @@ async function memberFor(services: Services, tenant: Tenant, settings: SsoSettin
     if (member) return existing;
   }
   if (!settings.jit_provisioning) throw new FederationError(existing ? 'not_a_member' : 'unknown_user', `${email} is not a member of ${tenant.slug}.`);
-  return services.db.transaction().execute(async (trx) => {
+  return transact(services.db, services.notifier, async (trx) => {
     const user = existing ?? (await createUser(trx, { email }));
     await addMembership(trx, tenant.id, user.id, settings.jit_role);
     await appendInTransaction(trx, [

@@ -5,7 +5,7 @@ import { ALL_PERMISSIONS } from '../authz/permissions.ts';
 import { conflict } from '../core/errors.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../crypto/password.ts';
 import { invalid } from '../core/errors.ts';
-import { publishInvalidation } from '../db/connect.ts';
+import { publishInvalidation, transact } from '../db/connect.ts';
 import { insertPat, MAX_PAT_DAYS } from '../pats/service.ts';
 import { createUser, findUserByEmail } from '../users/store.ts';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ export async function bootstrapTenant(services: Services, opts: { tenant: string
   if (!z.email().safeParse(opts.email).success) throw invalid('INVALID_EMAIL', `"${opts.email}" is not an email address.`, { field: 'email' });
   if (opts.password !== undefined && opts.password.length < MIN_PASSWORD_LENGTH)
     throw invalid('WEAK_PASSWORD', `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
-  return services.db.transaction().execute(async (trx) => {
+  return transact(services.db, services.notifier, async (trx) => {
     const tenant = await createTenant(trx, { slug: opts.tenant });
     let user = await findUserByEmail(trx, opts.email);
     let password: string | undefined;
