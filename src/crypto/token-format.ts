@@ -17,6 +17,7 @@ export const TOKEN_KINDS = {
   agent_secret: 'agt',
   session: 'ses',
   invitation: 'inv',
+  password_reset: 'pwr',
 } as const;
 export type TokenKind = keyof typeof TOKEN_KINDS;
 

@@ -115,6 +115,15 @@ export interface LoginFlowsTable {
   expires_at: Timestamp;
 }
 
+export interface PasswordResetsTable {
+  id: Generated<string>;
+  user_id: string;
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
 export interface AuditEventsTable {
   chain: string;
   seq: ColumnType<string, string | number | bigint, never>;
@@ -151,6 +160,7 @@ export interface Database extends OAuthTables {
   browser_sessions: BrowserSessionsTable;
   login_throttle: LoginThrottleTable;
   login_flows: LoginFlowsTable;
+  password_resets: PasswordResetsTable;
   sso_settings: SsoSettingsTable;
   sso_excluded_users: SsoExcludedUsersTable;
   sso_replay_cache: SsoReplayCacheTable;

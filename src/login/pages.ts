@@ -62,7 +62,7 @@ ${hidden('csrf', f.csrf)}${hidden('tenant', f.tenant)}${hidden('return_to', f.re
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
 <button id="sign-in" type="submit">Sign in</button>
 </form>
-<p><a href="/login${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}">Use another email</a></p>`,
+<p><a href="/login${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}">Use another email</a> · <a id="forgot" href="/login/forgot?login_hint=${encodeURIComponent(f.email)}">Forgot your password?</a></p>`,
   );
 }
 
@@ -113,4 +113,33 @@ export function invitePage(f: { csrf: string; email: string; tenantName: string;
 
 export function messagePage(title: string, message: string, link: { href: string; text: string } = { href: '/login', text: 'Back to sign-in' }): Html {
   return layout(title, html`<h1>${title}</h1><div class="notice" id="notice">${message}</div><p><a href="${link.href}">${link.text}</a></p>`);
+}
+
+export function forgotPage(f: { csrf: string; email?: string | undefined; notice?: string | undefined; error?: string | undefined }): Html {
+  return layout(
+    'Reset your password',
+    html`<h1>Reset your password</h1><p class="sub">We will email you a link to choose a new password.</p>
+${f.notice ? html`<div class="notice" id="notice">${f.notice}</div>` : ''}${errorBox(f.error)}
+<form method="post" action="/login/forgot">${hidden('csrf', f.csrf)}
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required autofocus value="${f.email ?? ''}">
+<button id="send-link" type="submit">Send the link</button>
+</form>
+<p><a href="/login">Back to sign-in</a></p>`,
+  );
+}
+
+export function resetPage(f: { csrf: string; email: string; action: string; error?: string | undefined }): Html {
+  return layout(
+    'Choose a new password',
+    html`<h1>Choose a new password</h1><p class="sub">For <strong id="reset-email">${f.email}</strong>. Every open session of this account will end.</p>${errorBox(f.error)}
+<form method="post" action="${f.action}">${hidden('csrf', f.csrf)}
+<input type="hidden" name="email" value="${f.email}" autocomplete="username">
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required autofocus>
+<label for="confirmation">Repeat the password</label>
+<input id="confirmation" name="confirmation" type="password" autocomplete="new-password" minlength="12" required>
+<button id="reset" type="submit">Set the new password</button>
+</form>`,
+  );
 }

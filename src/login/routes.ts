@@ -5,6 +5,7 @@ import { BrowserDoor, pageHeaders } from './browser.ts';
 import { acceptInvitation, findInvitation } from './invitations.ts';
 import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, type Html } from './pages.ts';
 import { respondToOutcome } from './respond.ts';
+import { mountPasswordReset } from './reset-routes.ts';
 import { safeReturnTo } from './return-to.ts';
 import { chooseTenant, loginAudit, routeEmail, signInWithPassword, tenantChoices, type LoginOutcome } from './service.ts';
 import { endSession } from './sessions.ts';
@@ -39,7 +40,8 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
     const returnTo = safeReturnTo(c.req.query('return_to'));
     const session = await door.session(c);
     if (session && (!tenant || tenant === session.tenantSlug)) return c.redirect(returnTo, 303);
-    return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email: c.req.query('login_hint') }));
+    const notice = c.req.query('notice') === 'password_changed' ? 'Your password was changed and every session of your account was ended. Sign in with the new password.' : undefined;
+    return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email: c.req.query('login_hint'), notice }));
   });
 
   app.post('/login', async (c) => {
@@ -129,5 +131,6 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
     return finish(c, outcome, () => null);
   });
 
+  mountPasswordReset(app, services, door);
   return door;
 }

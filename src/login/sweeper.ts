@@ -47,6 +47,7 @@ export class Sweeper {
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .execute();
     await this.#db.deleteFrom('sso_replay_cache').where('expires_at', '<', now).execute();
+    await this.#db.deleteFrom('password_resets').where('expires_at', '<', now).execute();
     await this.#db.deleteFrom('mfa_codes').where('expires_at', '<', now).where('window_started_at', '<', windowStart).execute();
     // Expired authorization codes, refresh tokens and client-assertion ids are refused anyway;
     // used refresh tokens stay until they expire, which is what reuse detection needs.

@@ -176,7 +176,7 @@ export const ssoDisable = defineOperation({
   name: 'sso.disable',
   title: 'Disable SSO',
   description:
-    'Turn SSO off: every member signs in with their password again. Members who never had a Warden password (just-in-time users, or users who only ever used SSO) cannot sign in until they get one; Warden has no self-service password reset yet. The SSO configuration is kept for a later sso.enable. Needs confirmation (repeat the tenant slug).',
+    'Turn SSO off: every member signs in with their password again. Members who never had a Warden password (just-in-time users, or users who only ever used SSO) set one through "Forgot your password?" on the sign-in page (needs email delivery). The SSO configuration is kept for a later sso.enable. Needs confirmation (repeat the tenant slug).',
   input: z.object({}),
   output: ssoSettingsView,
   permission: 'sso:write',
