@@ -18,7 +18,7 @@ export async function firstRunBanner(services: Services): Promise<string | undef
     '──────────────── Warden first run ────────────────',
     `Tenant:          ${r.tenant}`,
     `Owner sign-in:   ${url}/login  as ${r.email}`,
-    `Owner password:  ${r.password}   (shown once — change it after signing in)`,
+    `Owner password:  ${r.password}   (shown once — change it at /account/password after signing in)`,
     `Owner PAT:       ${r.pat}   (every scope, expires ${r.patExpiresAt}; shown once)`,
     '',
     'Paste into ~/.cursor/mcp.json (or .cursor/mcp.json in a project):',

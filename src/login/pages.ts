@@ -85,13 +85,14 @@ export function chooseTenantPage(csrf: string, tenants: { slug: string; name: st
   );
 }
 
-export function homePage(f: { csrf: string; email: string; tenant: string; tenantName: string; role: string; expiresAt: Date }): Html {
+export function homePage(f: { csrf: string; email: string; tenant: string; tenantName: string; role: string; expiresAt: Date; notice?: string | undefined }): Html {
   return layout(
     'Warden',
-    html`<h1>Signed in</h1>
+    html`<h1>Signed in</h1>${f.notice ? html`<div class="notice" id="notice">${f.notice}</div>` : ''}
 <dl><dt>User</dt><dd id="user">${f.email}</dd><dt>Account</dt><dd id="tenant">${f.tenantName} (${f.tenant})</dd><dt>Role</dt><dd id="role">${f.role}</dd>
 <dt>Session ends</dt><dd>${f.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</dd></dl>
 <p class="sub">Administer Warden from Cursor (MCP) or the REST API; see the README.</p>
+<p><a id="change-password" href="/account/password">Change your password</a></p>
 <form method="post" action="/logout">${hidden('csrf', f.csrf)}<button id="sign-out" type="submit">Sign out</button></form>`,
   );
 }
@@ -141,5 +142,23 @@ export function resetPage(f: { csrf: string; email: string; action: string; erro
 <input id="confirmation" name="confirmation" type="password" autocomplete="new-password" minlength="12" required>
 <button id="reset" type="submit">Set the new password</button>
 </form>`,
+  );
+}
+
+export function changePasswordPage(f: { csrf: string; email: string; error?: string | undefined }): Html {
+  return layout(
+    'Change your password',
+    html`<h1>Change your password</h1><p class="sub">${f.email} · your other sessions will end.</p>${errorBox(f.error)}
+<form method="post" action="/account/password">${hidden('csrf', f.csrf)}
+<input type="hidden" name="email" value="${f.email}" autocomplete="username">
+<label for="current">Current password</label>
+<input id="current" name="current" type="password" autocomplete="current-password" required autofocus>
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
+<label for="confirmation">Repeat the new password</label>
+<input id="confirmation" name="confirmation" type="password" autocomplete="new-password" minlength="12" required>
+<button id="change" type="submit">Change password</button>
+</form>
+<p><a href="/">Cancel</a></p>`,
   );
 }

@@ -6,6 +6,7 @@ import { acceptInvitation, findInvitation } from './invitations.ts';
 import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, type Html } from './pages.ts';
 import { respondToOutcome } from './respond.ts';
 import { mountPasswordReset } from './reset-routes.ts';
+import { mountAccount } from './account-routes.ts';
 import { safeReturnTo } from './return-to.ts';
 import { chooseTenant, loginAudit, routeEmail, signInWithPassword, tenantChoices, type LoginOutcome } from './service.ts';
 import { endSession } from './sessions.ts';
@@ -108,7 +109,15 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
     const membership = await services.access.membership(session.tenantId, session.userId);
     const tenant = await services.tenants.byId(session.tenantId);
     return c.html(
-      homePage({ csrf: door.csrfToken(c), email: session.email, tenant: session.tenantSlug, tenantName: tenant?.name ?? session.tenantSlug, role: membership?.role ?? 'none', expiresAt: session.expiresAt }),
+      homePage({
+        csrf: door.csrfToken(c),
+        email: session.email,
+        tenant: session.tenantSlug,
+        tenantName: tenant?.name ?? session.tenantSlug,
+        role: membership?.role ?? 'none',
+        expiresAt: session.expiresAt,
+        notice: c.req.query('notice') === 'password_changed' ? 'Your password was changed; your other sessions have ended.' : undefined,
+      }),
     );
   });
 
@@ -132,5 +141,6 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
   });
 
   mountPasswordReset(app, services, door);
+  mountAccount(app, services, door);
   return door;
 }

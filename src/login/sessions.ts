@@ -3,6 +3,7 @@ import { generateToken, parseToken, type TokenHasher } from '../crypto/token-for
 import { LOGIN_POLICY } from './policy.ts';
 
 export interface BrowserSession {
+  idHash: Buffer;
   userId: string;
   email: string;
   tenantId: string;
@@ -62,6 +63,7 @@ export async function findSession(db: DB, hasher: TokenHasher, token: string | u
     await db.updateTable('browser_sessions').set({ last_seen_at: now }).where('id_hash', '=', row.id_hash).execute();
   }
   return {
+    idHash: row.id_hash,
     userId: row.user_id,
     email: row.email,
     tenantId: row.tenant_id,

@@ -131,4 +131,38 @@ describe('self-service password reset', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(smtp.messages.slice(since).length, 0);
   });
+
+});
+
+describe('changing the password while signed in', () => {
+  test('needs the current password; ends the other sessions and keeps this one', async () => {
+    const other = await browser.newContext();
+    const otherPage = await signIn(other, w.url, 'erin@acme.test', NEW);
+    assert.equal(await otherPage.textContent('#user'), 'erin@acme.test');
+    const context = await browser.newContext();
+    const page = await signIn(context, w.url, 'erin@acme.test', NEW);
+    await Promise.all([page.waitForURL(/\/account\/password/), page.click('#change-password')]);
+    await page.fill('#current', 'not the current one');
+    await page.fill('#password', 'yet another password 789');
+    await page.fill('#confirmation', 'yet another password 789');
+    await Promise.all([page.waitForLoadState('load'), page.click('#change')]);
+    assert.match((await page.textContent('#error')) ?? '', /current password is not right/);
+    await page.fill('#current', NEW);
+    await page.fill('#password', 'yet another password 789');
+    await page.fill('#confirmation', 'yet another password 789');
+    await Promise.all([page.waitForURL(/notice=password_changed/), page.click('#change')]);
+    assert.equal(await page.textContent('#user'), 'erin@acme.test', 'this session stays');
+    await otherPage.goto(`${w.url}/`);
+    assert.equal(new URL(otherPage.url()).pathname, '/login', 'the other session ended');
+    const again = await signIn(await browser.newContext(), w.url, 'erin@acme.test', 'yet another password 789');
+    assert.equal(await again.textContent('#user'), 'erin@acme.test');
+    await other.close();
+    await context.close();
+  });
+
+  test('signed out, the page sends you to sign in first', async () => {
+    const res = await fetch(`${w.url}/account/password`, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/login?return_to=%2Faccount%2Fpassword');
+  });
 });
