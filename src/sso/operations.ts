@@ -62,6 +62,7 @@ export const ssoImportMetadata = defineOperation({
       metadata_url: z.url({ protocol: /^https?$/ }).optional().describe('Where the IdP publishes its SAML metadata'),
       metadata_xml: z.string().min(50).max(2_000_000).optional().describe('The metadata document itself'),
       email_attribute: z.string().min(1).max(200).optional(),
+      allow_idp_initiated: z.boolean().optional().describe('Accept IdP-initiated sign-in (default true)'),
       ...jitFields,
     })
     .refine((v) => Boolean(v.metadata_url) !== Boolean(v.metadata_xml), { message: 'expects exactly one of metadata_url or metadata_xml', path: ['metadata_url'] }),
@@ -76,7 +77,7 @@ export const ssoImportMetadata = defineOperation({
     const metadata = parseSamlMetadata(xml, input.metadata_xml ? 'metadata_xml' : 'metadata_url');
     requireSecureUrl(metadata.ssoUrl, 'metadata_xml');
     checkCertificates(metadata.certificates, ctx.services.clock.now());
-    const config = { sso_url: metadata.ssoUrl, issuer: metadata.issuer, certificates: metadata.certificates, ...(input.email_attribute ? { email_attribute: input.email_attribute } : {}), ...(input.metadata_url ? { metadata_url: input.metadata_url } : {}) };
+    const config = { sso_url: metadata.ssoUrl, issuer: metadata.issuer, certificates: metadata.certificates, ...(input.email_attribute ? { email_attribute: input.email_attribute } : {}), ...(input.allow_idp_initiated !== undefined ? { allow_idp_initiated: input.allow_idp_initiated } : {}), ...(input.metadata_url ? { metadata_url: input.metadata_url } : {}) };
     await save(ctx, { protocol: 'saml', provider: input.provider, config, jitProvisioning: input.jit_provisioning, jitRole: input.jit_role });
     return view(ctx);
   },

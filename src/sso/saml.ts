@@ -17,6 +17,7 @@ export interface SamlConfig {
   issuer: string;
   certificates: string[];
   email_attribute?: string;
+  allow_idp_initiated?: boolean;
 }
 
 /** node-saml's outstanding-request cache, in Postgres so the ACS may land on any server. */
@@ -92,6 +93,7 @@ export async function validateSamlResponse(
   const acs = mode === 'sp' ? urls.acs_url : urls.idp_initiated_acs_url;
   const responseDoc = parseXmlOrRefuse(xml);
   const inResponseTo = text('/samlp:Response/@InResponseTo', responseDoc);
+  if (mode === 'idp' && config.allow_idp_initiated === false) throw new FederationError('idp_initiated_disabled', 'IdP-initiated sign-in is turned off for this account.');
   if (mode === 'idp' && inResponseTo) throw new FederationError('unsolicited_with_in_response_to', 'A response to an SP request arrived at the IdP-initiated endpoint.');
   if (mode === 'sp' && !inResponseTo) throw new FederationError('in_response_to_missing', 'The response does not answer a request from Warden.');
 

@@ -24,6 +24,7 @@ export const samlConfig = z.object({
   issuer: z.string().min(1).max(1000).describe("The IdP's entity ID (Okta: Identity Provider Issuer; OneLogin: Issuer URL)"),
   certificates: z.array(certificate).min(1, 'expects at least one signing certificate').max(2, 'expects at most two certificates (current and next)'),
   email_attribute: z.string().min(1).max(200).optional().describe('Attribute holding the email; default: the NameID, then common email attributes'),
+  allow_idp_initiated: z.boolean().optional().describe('Accept IdP-initiated sign-in (unsolicited responses at the IdP-initiated ACS); default true. Turn off if the IdP only starts from Warden.'),
   ...jitFields,
 });
 

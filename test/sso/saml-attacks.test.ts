@@ -151,6 +151,19 @@ describe('SP-initiated: InResponseTo and RelayState', () => {
   });
 });
 
+describe('IdP-initiated sign-in can be turned off', () => {
+  test('with allow_idp_initiated false, a valid unsolicited response is refused; SP-initiated still works', async () => {
+    const off = await owner().put('/sso/saml', { provider: 'other', sso_url: 'https://idp.example.test/sso', issuer: ISSUER, certificates: [idpKeys.cert], allow_idp_initiated: false });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.config.allow_idp_initiated, false);
+    await assertRefused(await postIdpAcs(signAssertion(responseXml(unsolicited()), idpKeys)), 'idp_initiated_disabled');
+    const { id, relayState } = await spInitiated();
+    const signed = signAssertion(responseXml({ issuer: ISSUER, audience, destination: acs, recipient: acs, inResponseTo: id, nameIdXml: 'mallory@acme.test' }), idpKeys);
+    assert.equal((await fetch(acs, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ SAMLResponse: b64(signed), RelayState: relayState }) })).status, 303);
+    await owner().put('/sso/saml', { provider: 'other', sso_url: 'https://idp.example.test/sso', issuer: ISSUER, certificates: [idpKeys.cert] });
+  });
+});
+
 describe('certificates', () => {
   test('with two certificates, a response signed with the other one still validates (rollover)', async () => {
     const newer = makeKeyPair('idp-next');
