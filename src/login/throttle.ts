@@ -40,3 +40,23 @@ export async function recordFailure(db: DB, key: string, limit: number, now: Dat
 export async function clearFailures(db: DB, key: string): Promise<void> {
   await db.deleteFrom('login_throttle').where('key', '=', key).execute();
 }
+
+/**
+ * A plain rate limit on the same table: counts hits of `key` in a fixed window and says whether
+ * this hit is over `limit` (e.g. dynamic client registrations per address).
+ */
+export async function overLimit(db: DB, key: string, limit: number, windowMs: number, now: Date): Promise<boolean> {
+  const windowStart = new Date(now.getTime() - windowMs);
+  const row = await db
+    .insertInto('login_throttle')
+    .values({ key, failures: 1, window_started_at: now, locked_until: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        failures: sql<number>`case when login_throttle.window_started_at < ${windowStart} then 1 else login_throttle.failures + 1 end`,
+        window_started_at: sql<Date>`case when login_throttle.window_started_at < ${windowStart} then ${now} else login_throttle.window_started_at end`,
+      }),
+    )
+    .returning(['failures'])
+    .executeTakeFirstOrThrow();
+  return row.failures > limit;
+}

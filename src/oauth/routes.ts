@@ -8,6 +8,11 @@ import { registerClient } from './clients.ts';
 import { OAuthError } from './errors.ts';
 import { TOKEN_EXCHANGE } from './grant-agent.ts';
 import { mountToken } from './token.ts';
+import { overLimit } from '../login/throttle.ts';
+import { clientIp } from '../http/request-info.ts';
+
+const REGISTRATIONS_PER_WINDOW = 30;
+const REGISTRATION_WINDOW_MS = 15 * 60_000;
 
 const PUBLIC = { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
 
@@ -44,6 +49,10 @@ export function mountOAuth(app: Hono<AppEnv>, services: Services, door: BrowserD
   app.options('/oauth/register', (c) => c.body(null, 204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' }));
   app.post('/oauth/register', async (c) => {
     const headers = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+    // Registration is open (RFC 7591, as MCP clients need it), so it is rate-limited per address.
+    if (await overLimit(services.db, `dcr:${clientIp(c) ?? 'unknown'}`, REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_MS, services.clock.now())) {
+      return c.json({ error: 'temporarily_unavailable', error_description: `Too many client registrations from this address; at most ${REGISTRATIONS_PER_WINDOW} per ${REGISTRATION_WINDOW_MS / 60_000} minutes.` }, 429, { ...headers, 'retry-after': String(REGISTRATION_WINDOW_MS / 1000) });
+    }
     let body: unknown;
     try {
       body = await c.req.json();

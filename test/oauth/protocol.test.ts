@@ -287,3 +287,21 @@ describe('Client ID Metadata Documents', () => {
     await assert.rejects(guarded.find('https://127.0.0.1/meta.json'), /private or loopback/);
   });
 });
+
+describe('registration is rate-limited', () => {
+  test('after 30 registrations from one address in 15 minutes: 429 with Retry-After; the window then reopens', async () => {
+    const register = () =>
+      fetch(`${w.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'burst', redirect_uris: ['http://127.0.0.1:8123/cb'], token_endpoint_auth_method: 'none' }) });
+    let limited: Response | undefined;
+    for (let i = 0; i < 40 && !limited; i++) {
+      const res = await register();
+      if (res.status === 429) limited = res;
+      else assert.equal(res.status, 201);
+    }
+    assert.ok(limited, 'a 429 came within 40 registrations');
+    assert.equal(((await limited.json()) as any).error, 'temporarily_unavailable');
+    assert.equal(limited.headers.get('retry-after'), '900');
+    w.clock.advance(16 * 60_000);
+    assert.equal((await register()).status, 201);
+  });
+});
