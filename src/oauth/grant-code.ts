@@ -20,7 +20,9 @@ export async function authorizationCodeGrant(services: Services, client: OAuthCl
   const row = await services.db.updateTable('oauth_codes').set({ used_at: now }).where('code_hash', 'in', candidates).where('used_at', 'is', null).returningAll().executeTakeFirst();
   if (!row) {
     // A second use of a code means it leaked: revoke whatever the first use produced (RFC 6749 §4.1.2).
-    const used = await services.db.selectFrom('oauth_codes').select(['grant_id']).where('code_hash', 'in', candidates).executeTakeFirst();
+    // Marking the code expired also stops a first exchange that has not committed yet (it links
+    // its grant only to a live code); if the first one has committed, this returns its grant.
+    const used = await services.db.updateTable('oauth_codes').set({ expires_at: new Date(0) }).where('code_hash', 'in', candidates).returning(['grant_id']).executeTakeFirst();
     if (used?.grant_id) await transact(services.db, services.notifier, (trx) => revokeGrants(trx, now, { ids: [used.grant_id!] }));
     throw invalidGrant(used ? 'The authorization code was already used; the tokens it produced are revoked.' : 'The authorization code is not valid.');
   }
@@ -48,7 +50,8 @@ export async function authorizationCodeGrant(services: Services, client: OAuthCl
       expiresAt: familyExpiresAt,
       now,
     });
-    await trx.updateTable('oauth_codes').set({ grant_id: grantId }).where('code_hash', '=', row.code_hash).execute();
+    const linked = await trx.updateTable('oauth_codes').set({ grant_id: grantId }).where('code_hash', '=', row.code_hash).where('expires_at', '>', now).returning('code_hash').executeTakeFirst();
+    if (!linked) throw invalidGrant('The authorization code was presented twice; no tokens were issued.');
     const refresh = await insertRefreshToken(trx, services.tokens, { grantId, tenantId: row.tenant_id, now, familyExpiresAt });
     return { grantId, refresh };
   });

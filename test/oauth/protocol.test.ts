@@ -153,6 +153,22 @@ describe('token endpoint', () => {
     assert.equal((await form(`${w.url}/oauth/token`, { grant_type: 'refresh_token', client_id: clientId, refresh_token: first.body.refresh_token })).body.error, 'invalid_grant');
   });
 
+  test('the same code presented twice at once: no usable token survives, whatever the interleaving', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { code, verifier } = await codeAndVerifier();
+      const results = await Promise.all([exchange(code, verifier), exchange(code, verifier)]);
+      assert.ok(results.some((r) => r.body.error === 'invalid_grant'), 'one of them is refused');
+      for (const r of results.filter((x) => x.status === 200)) {
+        let status = 0;
+        for (let i = 0; i < 20 && status !== 401; i++) {
+          status = (await api(w.url, r.body.access_token).get('/tenant')).status;
+          if (status !== 401) await new Promise((res) => setTimeout(res, 50));
+        }
+        assert.equal(status, 401, 'the tokens of a reused code are revoked');
+      }
+    }
+  });
+
   test('refresh tokens rotate; presenting a used one revokes the whole family', async () => {
     const { code, verifier } = await codeAndVerifier();
     const t1 = (await exchange(code, verifier)).body;
