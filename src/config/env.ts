@@ -32,6 +32,7 @@ export const envSchema = z.object({
     .regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'expects a comma-separated list of origins such as "https://admin.example.com"')
     .optional()
     .describe('Extra browser origins allowed to call /mcp (requests without Origin are always allowed)'),
+  WARDEN_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0).describe('Reverse proxies in front of Warden whose X-Forwarded-For is trusted (0 = use the TCP peer address)'),
   WARDEN_BOOTSTRAP: z.enum(['auto', 'off']).default('auto').describe('On first start with no tenant, create one and print its owner credentials'),
   WARDEN_MASTER_KEY: z
     .string()
@@ -75,6 +76,7 @@ export interface Config {
   bootstrap: 'auto' | 'off';
   allowedOrigins: string[];
   secureCookies: boolean;
+  trustProxyHops: number;
   masterKey: string | undefined;
   keys: KeysConfig;
   delivery: DeliveryConfig;
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrap: e.WARDEN_BOOTSTRAP,
     allowedOrigins: e.WARDEN_ALLOWED_ORIGINS?.split(',') ?? [],
     secureCookies: baseUrl.startsWith('https://'),
+    trustProxyHops: e.WARDEN_TRUST_PROXY_HOPS,
     masterKey: e.WARDEN_MASTER_KEY,
     google: { clientId: e.WARDEN_GOOGLE_CLIENT_ID, clientSecret: e.WARDEN_GOOGLE_CLIENT_SECRET, issuer: e.WARDEN_GOOGLE_ISSUER.replace(/\/+$/, '') },
     keys: {

@@ -1,4 +1,4 @@
 /** Typed `c.var` for every route. */
 export interface AppEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; clientIp: string | undefined };
 }

@@ -12,6 +12,7 @@ import type { AppEnv } from './app-env.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountRest } from './rest.ts';
 import { mountWellKnown, resourceMetadataUrl } from './well-known.ts';
+import { resolveClientIp } from './request-info.ts';
 
 export interface WardenApp {
   app: Hono<AppEnv>;
@@ -29,6 +30,7 @@ export function createApp(services: Services): WardenApp {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
+    c.set('clientIp', resolveClientIp(c, services.config.trustProxyHops));
     await next();
     c.header('x-request-id', requestId);
     c.header('x-content-type-options', 'nosniff');
