@@ -20,7 +20,7 @@ export interface AuditEntry {
 export const SYSTEM_CHAIN = 'system';
 export const chainOf = (tenantId: string | null) => tenantId ?? SYSTEM_CHAIN;
 
-const SECRET_KEY = /(password|secret|token|private_?key|recovery|otp|passcode)/i;
+const SECRET_KEY = /(password|secret|token|private_?key|recovery|otp|passcode|^(api_?)?key$)/i;
 
 /**
  * Inputs are recorded with secrets removed: `Secret` values redact themselves, and keys whose

@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'agents:write': { description: 'Create, update, rotate and revoke agents.', security: true },
   'api_apps:read': { description: 'List API apps and their key metadata.', security: false },
   'api_apps:write': { description: 'Create API apps and issue or revoke their keys.', security: true },
+  'api_keys:verify': { description: "Verify API keys presented to your own services (api_keys.verify); grants no access to apps or keys.", security: false },
   'scripts:read': { description: 'List scripts, deployments and run history.', security: false },
   'scripts:write': { description: 'Import, configure, deploy and delete scripts.', security: false },
   'scripts:invoke': { description: 'Invoke deployed scripts.', security: false },

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { SsoExcludedUsersTable, SsoReplayCacheTable, SsoSettingsTable } from '../sso/tables.ts';
 import type { DataKeysTable, KeyEncryptionKeysTable, KeySettingsTable } from '../keys/tables.ts';
 import type { OAuthTables } from '../oauth/tables.ts';
+import type { ApiAppTables } from '../api-apps/tables.ts';
 import type { MfaCodesTable, MfaEnrolmentsTable, MfaPoliciesTable, MfaRecoveryCodesTable } from '../mfa/tables.ts';
 
 /** The typed truth of the schema (migrations/ is the history that produces it). */
@@ -148,7 +149,7 @@ export interface AuditChainHeadsTable {
   hash: Buffer;
 }
 
-export interface Database extends OAuthTables {
+export interface Database extends OAuthTables, ApiAppTables {
   tenants: TenantsTable;
   users: UsersTable;
   projects: ProjectsTable;

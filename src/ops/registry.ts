@@ -10,6 +10,7 @@ import { roleOperations } from '../roles/operations.ts';
 import { tenantOperations } from '../tenants/operations.ts';
 import { agentOperations } from '../agents/operations.ts';
 import { oauthOperations } from '../oauth/operations.ts';
+import { apiAppOperations } from '../api-apps/operations.ts';
 import type { AnyOperation } from './types.ts';
 
 /** Every operation Warden offers. Each capability hands in its list; the doors derive from this. */
@@ -26,6 +27,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...mfaOperations,
   ...agentOperations,
   ...oauthOperations,
+  ...apiAppOperations,
 ];
 
 export const operationByName = new Map(OPERATIONS.map((op) => [op.name, op]));

@@ -104,3 +104,15 @@ describe('audit log', () => {
     }
   });
 });
+
+describe('redaction of inputs', () => {
+  test('fields that name a secret are replaced, others kept', async () => {
+    const { redactInput } = await import('../../src/audit/entry.ts');
+    const out = redactInput({ name: 'ci', token: 'wdn_key_x', key: 'wdn_key_y', api_key: 'k', apiKey: 'k', client_secret: 's', key_id: 'id-1', keys: ['a'], nested: { password: 'p', totp: 'x' } }) as any;
+    assert.equal(out.name, 'ci');
+    for (const f of ['token', 'key', 'api_key', 'apiKey', 'client_secret']) assert.equal(out[f], '[redacted]', f);
+    assert.equal(out.key_id, 'id-1');
+    assert.deepEqual(out.keys, ['a']);
+    assert.equal(out.nested.password, '[redacted]');
+  });
+});
