@@ -3,7 +3,6 @@
 // and a malformed key, plus the verifier alone in process. One server, real Postgres, audit on.
 // Load comes from wrk (BENCH_CONNECTIONS connections, BENCH_SECONDS each). Not a test.
 import { generateToken } from '../src/crypto/token-format.ts';
-import { apiKeyVerifier } from '../src/api-apps/verifier.ts';
 import { load, printTable, startBench } from './support/harness.ts';
 
 const bench = await startBench();
@@ -32,7 +31,7 @@ const results = [
 
 // The verifier alone: checksum + HMAC + cache, no HTTP, no pipeline, no audit.
 const tenantId = (await services.tenants.bySlug('bench'))!.id;
-const verifier = apiKeyVerifier(services);
+const verifier = services.apiKeys;
 const n = 200_000;
 const started = performance.now();
 for (let i = 0; i < n; i++) await verifier.verify(key, tenantId, ['orders:read'], undefined);

@@ -1,4 +1,3 @@
-import type { Services } from '../app/services.ts';
 import type { DB } from '../db/connect.ts';
 import type { Notifier } from '../db/notify.ts';
 import type { Clock } from '../core/clock.ts';
@@ -142,18 +141,4 @@ export class ApiKeyVerifier {
       .execute()
       .catch((err: Error) => this.#log.warn('could not record API key use', { keyId, error: err.message }));
   }
-}
-
-/**
- * One verifier per server process. Services has no slot for it (the capability stays in its
- * folder), so it is created on first use and lives as long as the services object.
- */
-const verifiers = new WeakMap<Services, ApiKeyVerifier>();
-export function apiKeyVerifier(services: Services): ApiKeyVerifier {
-  let verifier = verifiers.get(services);
-  if (!verifier) {
-    verifier = new ApiKeyVerifier({ db: services.db, notifier: services.notifier, hasher: services.tokens, clock: services.clock, log: services.log });
-    verifiers.set(services, verifier);
-  }
-  return verifier;
 }

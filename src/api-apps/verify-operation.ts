@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineOperation } from '../ops/types.ts';
 import { iso, scopeName, verifyResult, type VerifyResult } from './schema.ts';
-import { apiKeyVerifier } from './verifier.ts';
 
 export const apiKeysVerify = defineOperation({
   name: 'api_keys.verify',
@@ -20,7 +19,7 @@ export const apiKeysVerify = defineOperation({
   annotations: { readOnly: true, destructive: false, idempotent: true },
   rest: { method: 'POST', path: '/api-keys/verify' },
   async handler(ctx, input): Promise<VerifyResult> {
-    const result = await apiKeyVerifier(ctx.services).verify(input.token.trim(), ctx.tenant.id, input.required_scopes, undefined);
+    const result = await ctx.services.apiKeys.verify(input.token.trim(), ctx.tenant.id, input.required_scopes, undefined);
     if (result.key) ctx.audit.target = `api_key:${result.key.id}`;
     if (!result.valid) return { valid: false, reason: result.reason, ...(result.missingScopes ? { missing_scopes: result.missingScopes } : {}) };
     const { key, scopes } = result;

@@ -9,6 +9,7 @@ import { AuditWriter } from '../audit/writer.ts';
 import { TokenHasher } from '../crypto/token-format.ts';
 import { TenantDirectory } from '../tenants/directory.ts';
 import { PatVerifier } from '../pats/verifier.ts';
+import { ApiKeyVerifier } from '../api-apps/verifier.ts';
 import { LoginSeams } from '../login/seams.ts';
 import { Sweeper } from '../login/sweeper.ts';
 import { ssoRouter, SsoRuntime } from '../sso/service.ts';
@@ -53,6 +54,7 @@ export async function createServices(config: Config, options: CreateOptions = {}
     tokens,
     tenants: new TenantDirectory(db, notifier),
     pats: new PatVerifier({ db, notifier, hasher: tokens, clock, log }),
+    apiKeys: new ApiKeyVerifier({ db, notifier, hasher: tokens, clock, log }),
     login,
     sweeper: new Sweeper({ db, clock, log }),
     sso: new SsoRuntime(() => clock.now()),

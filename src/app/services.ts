@@ -8,6 +8,7 @@ import type { AuditWriter } from '../audit/writer.ts';
 import type { TokenHasher } from '../crypto/token-format.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { PatVerifier } from '../pats/verifier.ts';
+import type { ApiKeyVerifier } from '../api-apps/verifier.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { LoginSeams } from '../login/seams.ts';
 import type { Sweeper } from '../login/sweeper.ts';
@@ -28,6 +29,8 @@ export interface Services {
   tokens: TokenHasher;
   tenants: TenantDirectory;
   pats: PatVerifier;
+  /** Verifies customers' API keys (api_keys.verify), cached and invalidated like PATs. */
+  apiKeys: ApiKeyVerifier;
   /** Where SSO and MFA plug into browser sign-in. */
   login: LoginSeams;
   /** Deletes expired sign-in state now and then. */
