@@ -31,6 +31,11 @@ const sessionGone = () =>
 /** Streamable HTTP at /mcp with Warden's own bearer check in front of the SDK transport. */
 export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpEndpointOptions): SessionTable {
   const sessions = new SessionTable();
+  // Payloads (src/authz/access.ts): `member:<tenant>:<user>`, `tenant:<id>` (role definitions), `*`.
+  services.notifier.subscribe((payload) => {
+    if (payload.startsWith('member:')) sessions.notifyToolsChanged(payload.split(':')[2]);
+    else if (payload === '*' || payload.startsWith('tenant:')) sessions.notifyToolsChanged();
+  });
 
   app.all('/mcp', async (c) => {
     try {

@@ -25,7 +25,7 @@ function requestInfo(extra: { authInfo?: { extra?: Record<string, unknown> } }):
  * token scopes, read-only mode and toolsets, so a role change shows at the next tools/list.
  */
 export function createMcpServer(services: Services): Server {
-  const server = new Server({ name: 'warden', version: '0.1.0', title: 'Warden' }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server({ name: 'warden', version: '0.1.0', title: 'Warden' }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     const info = requestInfo(extra);

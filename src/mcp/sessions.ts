@@ -7,7 +7,11 @@ export interface McpSession {
   /** The session belongs to this user in this tenant; another caller presenting its id gets 404. */
   owner: string;
   lastSeen: number;
+  /** When this session was last told its tools changed (a change arrives locally and by NOTIFY). */
+  toolsNotifiedAt?: number;
 }
+
+const NOTIFY_COALESCE_MS = 1000;
 
 const IDLE_MS = 30 * 60_000;
 
@@ -41,6 +45,21 @@ export class SessionTable {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * Tells clients their tool list may have changed (notifications/tools/list_changed) after a
+   * role, binding or custom-role change: `userId` narrows it to that user's sessions. Clients
+   * without an open GET stream simply re-list at their next call.
+   */
+  notifyToolsChanged(userId?: string): void {
+    for (const s of this.#sessions.values()) {
+      if (userId && !s.owner.startsWith(`${userId}:`)) continue;
+      const now = Date.now();
+      if (s.toolsNotifiedAt && now - s.toolsNotifiedAt < NOTIFY_COALESCE_MS) continue;
+      s.toolsNotifiedAt = now;
+      void s.server.sendToolListChanged().catch(() => {});
+    }
   }
 
   #sweep(): void {

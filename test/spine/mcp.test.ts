@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startWarden, type TestWarden } from '../support/warden.ts';
 import { api } from '../support/http.ts';
 import { connectMcp, parseToolError } from '../support/mcp.ts';
@@ -40,6 +40,26 @@ describe('MCP door', () => {
     assert.equal(err.code, 'VALIDATION_FAILED');
     assert.match(err.message, /"hidden"/);
     await client.close();
+  });
+
+  test('a role change sends notifications/tools/list_changed to that user\'s sessions only', async () => {
+    const erin = await addMember(w, owner, 'acme', 'erin@acme.test', 'admin');
+    const frank = await addMember(w, owner, 'acme', 'frank@acme.test', 'admin');
+    const erinClient = await connectMcp(w.url, erin.pat);
+    const frankClient = await connectMcp(w.url, frank.pat);
+    let erinNotified = 0;
+    let frankNotified = 0;
+    erinClient.setNotificationHandler(ToolListChangedNotificationSchema, async () => void erinNotified++);
+    frankClient.setNotificationHandler(ToolListChangedNotificationSchema, async () => void frankNotified++);
+    assert.ok((await toolNames(erinClient)).includes('members_set_role'));
+    await new Promise((r) => setTimeout(r, 200)); // the clients' GET streams open after initialize
+    assert.equal((await api(w.url, owner).patch('/members/erin@acme.test', { role: 'analyst' })).status, 200);
+    for (let i = 0; i < 40 && erinNotified === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(erinNotified, 1, 'erin is told her tools changed (once)');
+    assert.ok(!(await toolNames(erinClient)).includes('members_set_role'));
+    assert.equal(frankNotified, 0, 'frank is not');
+    await erinClient.close();
+    await frankClient.close();
   });
 
   test('role downgrade removes tools and denies calls on the next request', async () => {
