@@ -3,6 +3,7 @@ import { authOperations } from '../auth/operations.ts';
 import { keyOperations } from '../keys/operations.ts';
 import { ssoOperations } from '../sso/operations.ts';
 import { memberOperations } from '../members/operations.ts';
+import { sessionOperations } from '../login/operations.ts';
 import { mfaOperations } from '../mfa/operations.ts';
 import { patOperations } from '../pats/operations.ts';
 import { projectOperations } from '../projects/operations.ts';
@@ -18,6 +19,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...authOperations,
   ...tenantOperations,
   ...memberOperations,
+  ...sessionOperations,
   ...projectOperations,
   ...roleOperations,
   ...patOperations,

@@ -187,6 +187,35 @@ describe('browser login with password', () => {
   });
 });
 
+describe('sessions as operations', () => {
+  test('sessions.list shows who is signed in (no secrets); sessions.end signs a member out everywhere after confirmation', async () => {
+    const owner = api(w.url, ownerPat, { 'x-tenant-id': 'acme' });
+    await owner.post('/members', { email: 'roamer@acme.test', role: 'developer' });
+    const { hashPassword } = await import('../../src/crypto/password.ts');
+    await w.services.db.updateTable('users').set({ password_hash: await hashPassword(PASSWORD) }).where('email', '=', 'roamer@acme.test').execute();
+    const laptop = await browser.newContext();
+    const phone = await browser.newContext();
+    const onLaptop = await signIn(laptop, w.url, 'roamer@acme.test', PASSWORD, '?tenant=acme');
+    await signIn(phone, w.url, 'roamer@acme.test', PASSWORD, '?tenant=acme');
+    const listed = await owner.get('/sessions?email=roamer@acme.test');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.sessions.length, 2);
+    assert.deepEqual(listed.body.sessions[0].methods, ['pwd']);
+    assert.doesNotMatch(JSON.stringify(listed.body), /wdn_ses_/);
+
+    const unconfirmed = await owner.post('/sessions/end', { email: 'roamer@acme.test' });
+    assert.equal(unconfirmed.status, 400);
+    const ended = await owner.post('/sessions/end', { email: 'roamer@acme.test', confirm: 'roamer@acme.test' });
+    assert.equal(ended.status, 200, JSON.stringify(ended.body));
+    assert.equal(ended.body.ended_sessions, 2);
+    await onLaptop.goto(`${w.url}/`);
+    assert.equal(new URL(onLaptop.url()).pathname, '/login');
+    assert.equal((await owner.get('/sessions?email=roamer@acme.test')).body.sessions.length, 0);
+    await laptop.close();
+    await phone.close();
+  });
+});
+
 describe('housekeeping', () => {
   test('the sweeper deletes expired sessions and sign-in flows, and keeps live ones', async () => {
     const context = await browser.newContext();
