@@ -10,14 +10,17 @@ import { publishInvalidation, type DB } from '../db/connect.ts';
 import type { Notifier } from '../db/notify.ts';
 import { aeadOpen, aeadSeal } from './aead.ts';
 import { DataKeyCache, type CacheBounds } from './cache.ts';
-import { ciphertextMismatch, dataKeyNotFound, kmsDenied, kmsUnavailable, KEY_ERRORS, validationFailed } from './errors.ts';
+import { ciphertextMismatch, dataKeyNotFound, kmsUnavailable, KEY_ERRORS, validationFailed } from './errors.ts';
 import { associatedData, format, headerOf, parse, type RecordPlace } from './format.ts';
 import { PlatformKek, unwrapPlatformKek, wrapPlatformKek } from './providers/platform.ts';
 import { KmsError, type KekClient } from './providers/types.ts';
 import * as store from './store.ts';
-import type { DataKeyRow, KekRow, KeySettingsRow, KmsHealth } from './tables.ts';
+import { KmsHealthBook, toWardenError, type HealthView } from './health.ts';
+import { KeyMaintenance } from './maintenance.ts';
+import type { DataKeyRow, KekRow, KeySettingsRow } from './tables.ts';
 
 export type { RecordPlace } from './format.ts';
+export type { HealthView } from './health.ts';
 export type Purpose = 'data' | 'config';
 
 /** Builds the client of a customer KEK (AWS KMS, Azure Key Vault) from its row and unsealed secret. */
@@ -38,12 +41,6 @@ export interface KeyringOptions {
   maintenanceMs: number;
 }
 
-export interface HealthView {
-  state: KmsHealth;
-  detail: string | null;
-  checked_at: string | null;
-}
-
 interface DataKey {
   id: string;
   version: number;
@@ -51,7 +48,6 @@ interface DataKey {
 }
 
 const POINTER_TTL_MS = 30_000;
-const REWRAP_BATCH = 50;
 
 /**
  * Envelope encryption for every secret Warden stores. Each tenant has AES-256-GCM data keys,
@@ -73,10 +69,9 @@ export class Keyring {
   #current = new Map<string, { id: string; version: number; until: number }>();
   /** Clients by KEK id: KEK rows never change their key settings (reconfiguring adds a new row). */
   #clients = new Map<string, KekClient>();
-  #health = new Map<string, { state: KmsHealth; detail: string | null; at: Date; persisted: number }>();
-  #pending = new Set<Promise<unknown>>();
+  readonly #healthBook: KmsHealthBook;
+  readonly #maintenance: KeyMaintenance;
   #timer: NodeJS.Timeout | undefined;
-  #maintenance: Promise<void> | undefined;
   #closed = false;
   readonly #maintenanceMs: number;
 
@@ -91,6 +86,20 @@ export class Keyring {
     this.#customerKek = opts.customerKek;
     this.#maintenanceMs = opts.maintenanceMs;
     this.#cache = new DataKeyCache(opts.cache, () => this.#clock.now().getTime());
+    this.#healthBook = new KmsHealthBook({ db: opts.db, clock: opts.clock, log: opts.log });
+    this.#maintenance = new KeyMaintenance({
+      db: opts.db,
+      clock: opts.clock,
+      log: opts.log,
+      rotationMs: this.#rotationMs,
+      health: this.#healthBook,
+      isClosed: () => this.#closed,
+      rotate: (db, tenantId) => this.rotate(db, tenantId),
+      activate: (db, tenantId, kekId) => this.activate(db, tenantId, kekId),
+      clientFor: (db, kek) => this.clientFor(db, kek),
+      unwrapRow: (db, row) => this.#unwrapRow(db, row),
+      auditSystem: (db, tenantId, operation, target, input) => this.#auditSystem(db, tenantId, operation, target, input),
+    });
     opts.notifier.subscribe((payload) => {
       if (payload === '*') this.#current.clear();
       else if (payload.startsWith('keys:')) this.#forgetCurrent(payload.slice(5));
@@ -182,11 +191,11 @@ export class Keyring {
     let made: { key: Buffer; wrapped: Buffer; detail: string | null };
     try {
       made = await (await this.clientFor(db, target)).generate(ctx);
-      this.#recordHealth(target, 'ok', null);
+      this.#healthBook.record(target, 'ok', null);
     } catch (err) {
       if (err instanceof WardenError) throw err;
-      const failure = this.#asKmsError(target, err);
-      if (failure.kind === 'denied' || settings.fail_policy === 'fail_closed' || target.provider === 'platform') throw this.#toWardenError(target, failure);
+      const failure = this.#healthBook.failure(target, err);
+      if (failure.kind === 'denied' || settings.fail_policy === 'fail_closed' || target.provider === 'platform') throw toWardenError(target, failure);
       // The product's promise: an unreachable customer KMS does not stop writes. The key is
       // marked fallback, audited, and re-wrapped to the customer key when it is back.
       kek = platform;
@@ -220,10 +229,10 @@ export class Keyring {
     let key: Buffer;
     try {
       key = await (await this.clientFor(db, kek)).unwrap({ tenantId: row.tenant_id, dataKeyId: row.id }, row.wrapped, row.kek_detail);
-      this.#recordHealth(kek, 'ok', null);
+      this.#healthBook.record(kek, 'ok', null);
     } catch (err) {
       if (err instanceof WardenError) throw err;
-      throw this.#toWardenError(kek, this.#asKmsError(kek, err));
+      throw toWardenError(kek, this.#healthBook.failure(kek, err));
     }
     this.#cache.put(row.tenant_id, row.id, key);
     return key;
@@ -335,74 +344,21 @@ export class Keyring {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    await this.#maintenance?.catch(() => {});
-    await Promise.allSettled([...this.#pending]);
+    await this.#maintenance.settled();
+    await this.#healthBook.close();
   }
 
   /**
    * One pass for every tenant: activate due scheduled keys, rotate platform keys older than the
-   * rotation period, and re-wrap data keys to their target KEK. Idempotent and resumable: all
-   * progress is in the rows, so a crash mid-way simply continues on the next pass.
+   * rotation period, and re-wrap data keys to their target KEK (src/keys/maintenance.ts).
    */
-  async runMaintenance(): Promise<void> {
-    while (this.#maintenance) await this.#maintenance.catch(() => {});
-    if (this.#closed) return;
-    this.#maintenance = (async () => {
-      for (const tenantId of await store.tenantsWithKeys(this.#db)) {
-        if (this.#closed) return;
-        try {
-          await this.#activateDue(tenantId);
-          await this.#rotateIfDue(tenantId);
-          await this.rewrapTenant(tenantId);
-        } catch (err) {
-          this.#log.warn('key maintenance failed for a tenant', { tenant: tenantId, error: err instanceof WardenError ? err.code : String(err) });
-        }
-      }
-    })();
-    try {
-      await this.#maintenance;
-    } finally {
-      this.#maintenance = undefined;
-    }
+  runMaintenance(): Promise<void> {
+    return this.#maintenance.runOnce();
   }
 
-  async #rotateIfDue(tenantId: string): Promise<void> {
-    const newest = await store.newestPlatformKek(this.#db, tenantId);
-    if (!newest || newest.created_at.getTime() + this.#rotationMs > this.#clock.now().getTime()) return;
-    await this.#db.transaction().execute(async (trx) => {
-      const again = await store.newestPlatformKek(trx, tenantId);
-      if (again?.id !== newest.id) return;
-      const fresh = await this.rotate(trx, tenantId);
-      await this.#auditSystem(trx, tenantId, 'keys.rotate', fresh.nickname, { reason: 'scheduled', version: fresh.version });
-    });
-  }
-
-  async #activateDue(tenantId: string): Promise<void> {
-    const now = this.#clock.now();
-    const due = await this.#db
-      .selectFrom('key_encryption_keys')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('activates_at', '<=', now)
-      .where('activated_at', 'is', null)
-      .where('cancelled_at', 'is', null)
-      .orderBy('version', 'desc')
-      .execute();
-    const kek = due[0];
-    if (!kek) return;
-    // Only switch to a key that works now: a scheduled switch must never make data unreadable.
-    try {
-      await (await this.clientFor(this.#db, kek)).check(tenantId);
-      this.#recordHealth(kek, 'ok', null);
-    } catch (err) {
-      const failure = this.#asKmsError(kek, err);
-      this.#log.warn('scheduled key activation postponed', { tenant: tenantId, kek: kek.id, reason: failure.detail });
-      return;
-    }
-    await this.#db.transaction().execute(async (trx) => {
-      await this.activate(trx, tenantId, kek.id);
-      await this.#auditSystem(trx, tenantId, 'keys.activate', kek.nickname, { reason: 'scheduled', key_id: kek.id });
-    });
+  /** Moves the tenant's data keys onto their target KEK (see KeyMaintenance.rewrapTenant). */
+  rewrapTenant(tenantId: string): Promise<{ rewrapped: number; stuck: number }> {
+    return this.#maintenance.rewrapTenant(tenantId);
   }
 
   /** Make a KEK the tenant's active one; a previous customer key is retired (it keeps decrypting until re-wrapped). */
@@ -428,47 +384,6 @@ export class Keyring {
   }
 
   /**
-   * Moves the tenant's data keys onto their target KEK. Stops early when the target is
-   * unreachable; a data key whose old KEK refuses is skipped (and stays on it).
-   */
-  async rewrapTenant(tenantId: string): Promise<{ rewrapped: number; stuck: number }> {
-    const db = this.#db;
-    const settings = await store.getSettings(db, tenantId);
-    if (!settings) return { rewrapped: 0, stuck: 0 };
-    const active = (await store.getKek(db, tenantId, settings.active_kek_id))!;
-    const platform = (await store.newestPlatformKek(db, tenantId))!;
-    const skip: string[] = [];
-    let rewrapped = 0;
-    for (;;) {
-      const rows = await store.dataKeysToRewrap(db, tenantId, active.id, platform.id, skip, REWRAP_BATCH);
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const target = row.purpose === 'config' ? platform : active;
-        let key: Buffer;
-        try {
-          key = await this.#unwrapRow(db, row);
-        } catch {
-          skip.push(row.id);
-          continue;
-        }
-        let wrapped;
-        try {
-          wrapped = await (await this.clientFor(db, target)).wrap({ tenantId, dataKeyId: row.id }, key);
-          this.#recordHealth(target, 'ok', null);
-        } catch (err) {
-          this.#asKmsError(target, err);
-          return { rewrapped, stuck: rows.length + skip.length };
-        }
-        if (await store.rewrapDataKey(db, row, { kekId: target.id, wrapped: wrapped.wrapped, detail: wrapped.detail, fallback: false, at: this.#clock.now() })) rewrapped++;
-        if (row.fallback && target.provider !== 'platform') {
-          await this.#auditSystem(db, tenantId, 'keys.rewrap_fallback', target.nickname, { data_key_id: row.id });
-        }
-      }
-    }
-    return { rewrapped, stuck: skip.length };
-  }
-
-  /**
    * Validation before a customer key is saved: build its client from the candidate settings and
    * do a full round trip. A denial is a validation error naming the cause; an unreachable KMS is
    * a 503. Either way nothing is stored.
@@ -486,9 +401,7 @@ export class Keyring {
   // ——— health ———
 
   healthOf(kek: KekRow): HealthView {
-    const mem = this.#health.get(kek.id);
-    if (mem) return { state: mem.state, detail: mem.detail, checked_at: mem.at.toISOString() };
-    return { state: kek.health, detail: kek.health_detail, checked_at: kek.health_checked_at ? new Date(kek.health_checked_at).toISOString() : null };
+    return this.#healthBook.view(kek);
   }
 
   /** Test a KEK with a real round trip, updating its health; never throws for KMS failures. */
@@ -496,44 +409,13 @@ export class Keyring {
     const started = performance.now();
     try {
       const detail = await (await this.clientFor(db, kek)).check(kek.tenant_id);
-      this.#recordHealth(kek, 'ok', null, true);
+      this.#healthBook.record(kek, 'ok', null, true);
       return { ok: true, detail, latency_ms: Math.round(performance.now() - started) };
     } catch (err) {
       if (err instanceof WardenError) throw err;
-      const failure = this.#asKmsError(kek, err, true);
+      const failure = this.#healthBook.failure(kek, err, true);
       return { ok: false, detail: failure.detail, failure: failure.kind, latency_ms: Math.round(performance.now() - started) };
     }
-  }
-
-  #asKmsError(kek: KekRow, err: unknown, force = false): KmsError {
-    const failure = err instanceof KmsError ? err : new KmsError('unavailable', `unexpected: ${(err as Error)?.name ?? 'error'}`);
-    if (!(err instanceof KmsError)) this.#log.warn('unexpected KMS client error', { kek: kek.id, error: String((err as Error)?.message ?? err).slice(0, 200) });
-    this.#recordHealth(kek, failure.kind, failure.detail, force);
-    return failure;
-  }
-
-  #toWardenError(kek: KekRow, failure: KmsError): WardenError {
-    const label = kek.provider === 'aws' ? `AWS KMS key "${kek.nickname}"` : kek.provider === 'azure' ? `Azure Key Vault key "${kek.nickname}"` : `platform key "${kek.nickname}"`;
-    return failure.kind === 'denied' ? kmsDenied(label, failure.detail) : kmsUnavailable(label, failure.detail);
-  }
-
-  #recordHealth(kek: KekRow, state: KmsHealth, detail: string | null, force = false) {
-    if (kek.provider === 'platform' && state === 'ok' && !force) return;
-    const now = this.#clock.now();
-    const prev = this.#health.get(kek.id);
-    const changed = !prev || prev.state !== state || prev.detail !== detail;
-    const persist = force || changed || Date.now() - (prev?.persisted ?? 0) > 60_000;
-    this.#health.set(kek.id, { state, detail, at: now, persisted: persist ? Date.now() : (prev?.persisted ?? 0) });
-    if (!persist || this.#closed) return;
-    // Not awaited (callers may hold a transaction; on the embedded database this waits for it).
-    const p = this.#db
-      .updateTable('key_encryption_keys')
-      .set({ health: state, health_detail: detail, health_checked_at: now })
-      .where('id', '=', kek.id)
-      .execute()
-      .catch(() => {})
-      .finally(() => this.#pending.delete(p));
-    this.#pending.add(p);
   }
 
   async #auditSystem(db: DB, tenantId: string, operation: string, target: string, input: Record<string, unknown>): Promise<void> {
