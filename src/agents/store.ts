@@ -9,9 +9,9 @@ import type { OperationContext } from '../ops/types.ts';
 import type { AgentGrant, AgentRow } from '../oauth/tables.ts';
 import { activeScopes } from './grants.ts';
 import { MAX_LIVE_CREDENTIALS, type AgentView } from './schema.ts';
+import { isoOf as iso } from '../core/time.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 export const newClientId = () => `agent_${randomBytes(15).toString('base64url')}`;
 

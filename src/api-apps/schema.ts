@@ -61,4 +61,4 @@ export const verifyResult = z.object({
 });
 export type VerifyResult = z.input<typeof verifyResult>;
 
-export const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+export { isoOrNull as iso } from '../core/time.ts';

@@ -1,5 +1,6 @@
 import type { DB } from '../db/connect.ts';
 import type { Notifier } from '../db/notify.ts';
+import { InvalidatedCache } from '../db/invalidated-cache.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { parseToken, type TokenHasher } from '../crypto/token-format.ts';
@@ -44,32 +45,25 @@ const MAX_ENTRIES = 50_000;
  */
 export class ApiKeyVerifier {
   readonly #db: DB;
-  readonly #notifier: Notifier;
   readonly #hasher: TokenHasher;
   readonly #clock: Clock;
   readonly #log: Logger;
-  #cache = new Map<string, { key: CachedKey | null; at: number }>();
+  readonly #cache: InvalidatedCache<CachedKey | null>;
   #lastUseWritten = new Map<string, number>();
 
   constructor(deps: { db: DB; notifier: Notifier; hasher: TokenHasher; clock: Clock; log: Logger }) {
     this.#db = deps.db;
-    this.#notifier = deps.notifier;
     this.#hasher = deps.hasher;
     this.#clock = deps.clock;
     this.#log = deps.log;
+    this.#cache = new InvalidatedCache(deps.notifier, { maxAgeMs: MAX_AGE_MS, maxEntries: MAX_ENTRIES });
     deps.notifier.subscribe((payload) => this.#invalidate(payload));
   }
 
   async verify(presented: string, tenantId: string, requiredScopes: readonly string[], ip: string | undefined): Promise<Verification> {
     if (parseToken(presented) !== 'api_key') return { valid: false, reason: 'malformed' };
     const candidates = this.#hasher.candidates(presented);
-    const cacheKey = candidates[0]!.toString('base64');
-    let entry = this.#cache.get(cacheKey);
-    if (!entry || !this.#notifier.healthy || Date.now() - entry.at > MAX_AGE_MS) {
-      entry = { key: await this.#load(candidates), at: Date.now() };
-      if (this.#notifier.healthy) this.#remember(cacheKey, entry);
-    }
-    const key = entry.key;
+    const key = await this.#cache.get(candidates[0]!.toString('base64'), () => this.#load(candidates));
     // A key of another tenant is indistinguishable from one that does not exist.
     if (!key || key.tenantId !== tenantId) return { valid: false, reason: 'not_found' };
     if (key.revokedAt) return { valid: false, reason: 'revoked', key };
@@ -82,19 +76,11 @@ export class ApiKeyVerifier {
     return { valid: true, key, scopes };
   }
 
-  #remember(cacheKey: string, entry: { key: CachedKey | null; at: number }): void {
-    this.#cache.delete(cacheKey);
-    if (this.#cache.size >= MAX_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(cacheKey, entry);
-  }
-
   #invalidate(payload: string): void {
     if (payload === '*') return this.#cache.clear();
     const [kind, id] = payload.split(':', 2);
     if (kind !== 'api_key' && kind !== 'api_app') return;
-    for (const [cacheKey, entry] of this.#cache) {
-      if (entry.key && (kind === 'api_key' ? entry.key.id === id : entry.key.appId === id)) this.#cache.delete(cacheKey);
-    }
+    this.#cache.deleteWhere((key) => key !== null && (kind === 'api_key' ? key.id === id : key.appId === id));
   }
 
   async #load(candidates: Buffer[]): Promise<CachedKey | null> {

@@ -6,8 +6,8 @@ import type { Keyring } from './keyring.ts';
 import type { StatusView, KeyView } from './schema.ts';
 import * as store from './store.ts';
 import type { FailPolicy, KekRow, KeyProvider } from './tables.ts';
+import { isoOrNull as iso } from '../core/time.ts';
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 /** Everything keys.status shows, computed from the rows (and this server's view of KMS health). */
 export async function tenantStatus(db: DB, keyring: Keyring, tenantId: string, now: Date, rotationDays: number): Promise<StatusView> {

@@ -1,16 +1,9 @@
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import { pageHeaders, type BrowserDoor } from './browser.ts';
-import { changePasswordPage, messagePage } from './pages.ts';
+import { formExpired, pageHeaders, readForm, type BrowserDoor } from './browser.ts';
+import { changePasswordPage } from './pages.ts';
 import { changePassword } from './password-change.ts';
-
-type Ctx = Context<AppEnv>;
-
-async function formOf(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
 
 /** `/account/password`: the signed-in user's own password. */
 export function mountAccount(app: Hono<AppEnv>, services: Services, door: BrowserDoor): void {
@@ -23,8 +16,8 @@ export function mountAccount(app: Hono<AppEnv>, services: Services, door: Browse
   });
 
   app.post('/account/password', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const session = await door.session(c);
     if (!session) return c.redirect('/login?return_to=%2Faccount%2Fpassword', 303);
     const outcome = await changePassword(services, session, { current: form.current ?? '', password: form.password ?? '', confirmation: form.confirmation ?? '' }, door.request(c));

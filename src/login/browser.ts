@@ -5,6 +5,7 @@ import { clientIp, userAgent } from '../http/request-info.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
 import { findSession, type BrowserSession } from './sessions.ts';
+import { messagePage } from './pages.ts';
 import type { LoginRequest } from './service.ts';
 import { LOGIN_POLICY } from './policy.ts';
 
@@ -110,3 +111,15 @@ export function pageHeaders(c: Ctx): void {
   c.header('cache-control', 'no-store');
   c.header('referrer-policy', 'no-referrer');
 }
+
+/** The string fields of a posted form (files and repeated fields are ignored). */
+export async function readForm(c: Ctx): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** What an email field must look like before Warden looks anything up. */
+export const EMAIL_SHAPE = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
+
+/** The answer to a form post that fails the CSRF/origin check. */
+export const formExpired = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);

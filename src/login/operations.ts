@@ -3,8 +3,8 @@ import { defineOperation } from '../ops/types.ts';
 import { findMember } from '../members/store.ts';
 import { memberNotFound } from '../members/errors.ts';
 import { email } from '../members/schema.ts';
+import { isoOf as iso } from '../core/time.ts';
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 const sessionView = z.object({
   email: z.string(),

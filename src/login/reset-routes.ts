@@ -1,31 +1,25 @@
 import type { Context, Hono } from 'hono';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import type { BrowserDoor } from './browser.ts';
+import { EMAIL_SHAPE, formExpired, readForm, type BrowserDoor } from './browser.ts';
 import { forgotPage, messagePage, resetPage } from './pages.ts';
 import { findResetUser, requestPasswordReset, resetPassword } from './password-reset.ts';
 
 type Ctx = Context<AppEnv>;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
 
-async function formOf(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
 
 /** `/login/forgot` and `/login/reset/<token>`: pages only; decisions in password-reset.ts. */
 export function mountPasswordReset(app: Hono<AppEnv>, services: Services, door: BrowserDoor): void {
-  const forbiddenForm = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
   const expired = (c: Ctx) => c.html(messagePage('Link not valid', 'This password reset link has expired or has already been used. Ask for a new one.', { href: '/login/forgot', text: 'Send a new link' }), 404);
 
   app.get('/login/forgot', (c) => c.html(forgotPage({ csrf: door.csrfToken(c), email: c.req.query('login_hint') })));
 
   app.post('/login/forgot', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const email = (form.email ?? '').trim();
     const csrf = door.csrfToken(c);
-    if (!EMAIL.test(email)) return c.html(forgotPage({ csrf, email, error: 'Enter an email address such as name@example.com.' }), 400);
+    if (!EMAIL_SHAPE.test(email)) return c.html(forgotPage({ csrf, email, error: 'Enter an email address such as name@example.com.' }), 400);
     const outcome = await requestPasswordReset(services, email, door.request(c));
     if (outcome === 'unavailable') return c.html(forgotPage({ csrf, email, error: 'Password reset by email is not available on this server. Ask an administrator of your account.' }), 503);
     // The same answer whether or not the address has an account.
@@ -39,8 +33,8 @@ export function mountPasswordReset(app: Hono<AppEnv>, services: Services, door: 
   });
 
   app.post('/login/reset/:token', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const token = c.req.param('token');
     const outcome = await resetPassword(services, token, { password: form.password ?? '', confirmation: form.confirmation ?? '' }, door.request(c));
     if (outcome.kind === 'expired') return expired(c);

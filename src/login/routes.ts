@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import { BrowserDoor, pageHeaders } from './browser.ts';
+import { BrowserDoor, EMAIL_SHAPE, formExpired, pageHeaders, readForm } from './browser.ts';
 import { acceptInvitation, findInvitation } from './invitations.ts';
 import { chooseTenantPage, emailPage, homePage, invitePage, messagePage, passwordPage, type Html } from './pages.ts';
 import { respondToOutcome } from './respond.ts';
@@ -14,12 +14,7 @@ import { endSession } from './sessions.ts';
 type Ctx = Context<AppEnv>;
 
 const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
 
-async function formOf(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
 
 const tenantParam = (value: string | undefined) => (value && TENANT_SLUG.test(value) ? value : undefined);
 
@@ -32,7 +27,6 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
   app.use('/invite/*', async (c, next) => (pageHeaders(c), next()));
   app.use('/logout', async (c, next) => (pageHeaders(c), next()));
 
-  const forbiddenForm = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
 
   const finish = (c: Ctx, outcome: LoginOutcome, retry: () => Html | null) => respondToOutcome(c, door, outcome, retry);
 
@@ -46,25 +40,25 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
   });
 
   app.post('/login', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const tenant = tenantParam(form.tenant);
     const returnTo = safeReturnTo(form.return_to);
     const email = (form.email ?? '').trim();
     const csrf = door.csrfToken(c);
-    if (!EMAIL.test(email)) return c.html(emailPage({ csrf, tenant, returnTo, email, error: 'Enter an email address such as name@example.com.' }), 400);
+    if (!EMAIL_SHAPE.test(email)) return c.html(emailPage({ csrf, tenant, returnTo, email, error: 'Enter an email address such as name@example.com.' }), 400);
     const step = await routeEmail(services, email, tenant, returnTo);
     if (step.kind === 'sso') return c.redirect(step.route.url, 303);
     return c.html(passwordPage({ csrf, tenant, returnTo, email: step.email }));
   });
 
   app.post('/login/password', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const tenant = tenantParam(form.tenant);
     const returnTo = safeReturnTo(form.return_to);
     const email = (form.email ?? '').trim();
-    if (!EMAIL.test(email) || !form.password) return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email, error: 'Enter your email and password.' }), 400);
+    if (!EMAIL_SHAPE.test(email) || !form.password) return c.html(emailPage({ csrf: door.csrfToken(c), tenant, returnTo, email, error: 'Enter your email and password.' }), 400);
     const outcome = await signInWithPassword(services, { email, password: form.password, tenantSlug: tenant, returnTo }, door.request(c));
     return finish(c, outcome, () =>
       outcome.kind === 'refused' && (outcome.reason === 'bad_credentials' || outcome.reason === 'locked')
@@ -80,15 +74,15 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
   });
 
   app.post('/login/account', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const outcome = await chooseTenant(services, door.flowToken(c), form.tenant ?? '', door.request(c));
     return finish(c, outcome, () => null);
   });
 
   app.post('/logout', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const session = await door.session(c);
     await endSession(services.db, services.tokens, door.sessionToken(c));
     door.clearSession(c);
@@ -128,8 +122,8 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): BrowserDoor {
   });
 
   app.post('/invite/:token', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const token = c.req.param('token');
     const outcome = await acceptInvitation(services, token, { password: form.password ?? '', confirmation: form.confirmation ?? '' }, door.request(c));
     if (outcome.kind === 'invalid_password') {

@@ -9,8 +9,8 @@ import { getPolicy, mfaAppliesTo, mfaScope, savePolicy, SCOPE_ALL, MFA_METHODS, 
 import { method, policyView, userView } from './schema.ts';
 import { mfaLockKey } from './service.ts';
 import { deleteUserMfa } from './store.ts';
+import { isoOrNull as iso } from '../core/time.ts';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 async function viewOf(ctx: OperationContext, policy: MfaPolicy) {
   const scope = await mfaScope(ctx.db, ctx.tenant.id);

@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import QRCode from 'qrcode';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import type { BrowserDoor } from '../login/browser.ts';
+import { formExpired, readForm, type BrowserDoor } from '../login/browser.ts';
 import { messagePage } from '../login/pages.ts';
 import type { LoginOutcome } from '../login/service.ts';
 import { maskEmail, maskPhone } from './codes.ts';
@@ -15,10 +15,6 @@ type Ctx = Context<AppEnv>;
 const STEP_METHODS: readonly StepMethod[] = ['totp', 'email', 'sms', 'recovery'];
 const asMethod = (value: string | undefined): StepMethod | undefined => STEP_METHODS.find((m) => m === value);
 
-async function formOf(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
 
 /**
  * The second step of browser sign-in (the login flow's cookie carries it here): enrolment on first
@@ -29,7 +25,6 @@ export function mountMfa(app: Hono<AppEnv>, services: Services, door: BrowserDoo
     door.clearFlow(c);
     return c.html(messagePage('Sign-in expired', 'This sign-in has expired. Please start again.'), 400);
   };
-  const forbiddenForm = (c: Ctx) => c.html(messagePage('Form expired', 'This form has expired or did not come from this site. Reload the page and try again.'), 403);
 
   async function destinationOf(step: MfaStep, method: 'email' | 'sms'): Promise<string | undefined> {
     if (method === 'email') return maskEmail(step.user.email);
@@ -73,8 +68,8 @@ export function mountMfa(app: Hono<AppEnv>, services: Services, door: BrowserDoo
   });
 
   app.post('/login/mfa/send', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const step = await loadStep(services, door.flowToken(c));
     if (!step) return expired(c);
     const method = form.method === 'email' || form.method === 'sms' ? form.method : undefined;
@@ -92,8 +87,8 @@ export function mountMfa(app: Hono<AppEnv>, services: Services, door: BrowserDoo
   });
 
   app.post('/login/mfa/code', async (c) => {
-    const form = await formOf(c);
-    if (!door.formPostAllowed(c, form.csrf)) return forbiddenForm(c);
+    const form = await readForm(c);
+    if (!door.formPostAllowed(c, form.csrf)) return formExpired(c);
     const step = await loadStep(services, door.flowToken(c));
     if (!step) return expired(c);
     const method = asMethod(form.method);

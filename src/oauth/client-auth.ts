@@ -64,16 +64,20 @@ async function findAgent(services: Services, clientId: string): Promise<AgentRow
   return agent;
 }
 
-async function checkSecret(services: Services, agent: AgentRow, secret: string): Promise<void> {
-  const now = services.clock.now();
-  const rows = await services.db
+/** An agent's credentials of one kind that are neither revoked nor expired (at most two: rotation overlaps). */
+function liveCredentials(services: Services, agentId: string, kind: 'secret' | 'public_key') {
+  return services.db
     .selectFrom('agent_credentials')
-    .select(['secret_hash'])
-    .where('agent_id', '=', agent.id)
-    .where('kind', '=', 'secret')
+    .select(['secret_hash', 'public_jwk'])
+    .where('agent_id', '=', agentId)
+    .where('kind', '=', kind)
     .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where('expires_at', '>', services.clock.now())
     .execute();
+}
+
+async function checkSecret(services: Services, agent: AgentRow, secret: string): Promise<void> {
+  const rows = await liveCredentials(services, agent.id, 'secret');
   const candidates = services.tokens.candidates(secret);
   const ok = rows.some((r) => r.secret_hash && candidates.some((c) => c.length === r.secret_hash!.length && timingSafeEqual(c, r.secret_hash!)));
   if (!ok) throw invalidClient('The agent secret is wrong, expired or revoked; rotate it with agents.rotate_secret.');
@@ -94,14 +98,7 @@ async function verifyAssertion(services: Services, assertion: string, bodyClient
   if (!agent) throw invalidClient('Unknown client_id in client_assertion.');
   if (agent.auth_method !== 'private_key_jwt') throw invalidClient('This agent has no registered public key; it authenticates with its secret.');
   const now = services.clock.now();
-  const keys = await services.db
-    .selectFrom('agent_credentials')
-    .select(['public_jwk'])
-    .where('agent_id', '=', agent.id)
-    .where('kind', '=', 'public_key')
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .execute();
+  const keys = await liveCredentials(services, agent.id, 'public_key');
   let payload;
   for (const { public_jwk } of keys) {
     if (!public_jwk) continue;

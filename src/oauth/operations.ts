@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../core/errors.ts';
 import { defineOperation, type OperationContext } from '../ops/types.ts';
 import { revokeGrants } from './grants.ts';
+import { isoOrNull as iso } from '../core/time.ts';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 const clientView = z.object({
   client_id: z.string(),

@@ -2,6 +2,7 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload
 import type { Clock } from '../core/clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { Notifier } from '../db/notify.ts';
+import { InvalidatedCache } from '../db/invalidated-cache.ts';
 import { isPermission, type Permission } from '../authz/permissions.ts';
 import type { Actor, Principal } from '../authz/principal.ts';
 import type { ActClaim } from './access-token.ts';
@@ -12,6 +13,7 @@ import type { AgentGrant, GrantKind } from './tables.ts';
 
 export const INVALIDATION = 'oauth';
 const MAX_AGE_MS = 60_000;
+const MAX_ENTRIES = 50_000;
 const MAX_CHAIN = 8;
 
 interface CachedGrant {
@@ -56,17 +58,17 @@ export interface VerifiedClaims extends JWTPayload {
  */
 export class AccessTokenVerifier {
   readonly #db: DB;
-  readonly #notifier: Notifier;
   readonly #clock: Clock;
   readonly #keys: SigningKeys;
   readonly #issuer: string;
   readonly #audience: string;
-  #grants = new Map<string, { grant: CachedGrant | null; at: number }>();
-  #agents = new Map<string, { agent: CachedAgent | null; at: number }>();
+  readonly #grants: InvalidatedCache<CachedGrant | null>;
+  readonly #agents: InvalidatedCache<CachedAgent | null>;
 
   constructor(deps: { db: DB; notifier: Notifier; clock: Clock; keys: SigningKeys; issuer: string; audience: string }) {
     this.#db = deps.db;
-    this.#notifier = deps.notifier;
+    this.#grants = new InvalidatedCache(deps.notifier, { maxAgeMs: MAX_AGE_MS, maxEntries: MAX_ENTRIES });
+    this.#agents = new InvalidatedCache(deps.notifier, { maxAgeMs: MAX_AGE_MS, maxEntries: MAX_ENTRIES });
     this.#clock = deps.clock;
     this.#keys = deps.keys;
     this.#issuer = deps.issuer;
@@ -175,15 +177,17 @@ export class AccessTokenVerifier {
   }
 
   async #grant(id: string): Promise<CachedGrant | null> {
-    const hit = this.#grants.get(id);
-    if (hit && this.#notifier.healthy && Date.now() - hit.at < MAX_AGE_MS) return hit.grant;
+    return this.#grants.get(id, () => this.#loadGrant(id));
+  }
+
+  async #loadGrant(id: string): Promise<CachedGrant | null> {
     const row = await this.#db
       .selectFrom('oauth_grants as g')
       .leftJoin('users as u', 'u.id', 'g.user_id')
       .select(['g.id', 'g.tenant_id', 'g.kind', 'g.user_id', 'u.email', 'g.client_id', 'g.agent_id', 'g.parent_id', 'g.scopes', 'g.expires_at', 'g.revoked_at'])
       .where('g.id', '=', id)
       .executeTakeFirst();
-    const grant: CachedGrant | null = row
+    return row
       ? {
           id: row.id,
           tenantId: row.tenant_id,
@@ -198,21 +202,14 @@ export class AccessTokenVerifier {
           revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
         }
       : null;
-    if (this.#notifier.healthy) {
-      if (this.#grants.size > 50_000) this.#grants.clear();
-      this.#grants.set(id, { grant, at: Date.now() });
-    }
-    return grant;
   }
 
   async #agent(id: string): Promise<CachedAgent | null> {
-    const hit = this.#agents.get(id);
-    if (hit && this.#notifier.healthy && Date.now() - hit.at < MAX_AGE_MS) return hit.agent;
-    const row = await this.#db.selectFrom('agents').select(['id', 'client_id', 'name', 'owner_user_id', 'grants', 'revoked_at']).where('id', '=', id).executeTakeFirst();
-    const agent: CachedAgent | null = row
-      ? { id: row.id, clientId: row.client_id, name: row.name, ownerUserId: row.owner_user_id, grants: row.grants, revokedAt: row.revoked_at ? new Date(row.revoked_at) : null }
-      : null;
-    if (this.#notifier.healthy) this.#agents.set(id, { agent, at: Date.now() });
-    return agent;
+    return this.#agents.get(id, async () => {
+      const row = await this.#db.selectFrom('agents').select(['id', 'client_id', 'name', 'owner_user_id', 'grants', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+      return row
+        ? { id: row.id, clientId: row.client_id, name: row.name, ownerUserId: row.owner_user_id, grants: row.grants, revokedAt: row.revoked_at ? new Date(row.revoked_at) : null }
+        : null;
+    });
   }
 }

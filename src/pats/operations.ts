@@ -5,8 +5,8 @@ import { isPermission, type Permission } from '../authz/permissions.ts';
 import { publishInvalidation } from '../db/connect.ts';
 import { DEFAULT_PAT_DAYS, MAX_PAT_DAYS, insertPat } from './service.ts';
 import { patView } from './schema.ts';
+import { isoOrNull as iso } from '../core/time.ts';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export const patsCreate = defineOperation({
   name: 'pats.create',

@@ -1,5 +1,6 @@
 import type { DB } from '../db/connect.ts';
 import type { Notifier } from '../db/notify.ts';
+import { InvalidatedCache } from '../db/invalidated-cache.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { unauthenticated } from '../core/errors.ts';
@@ -19,6 +20,8 @@ interface CachedPat {
 
 const LAST_USE_INTERVAL_MS = 60_000;
 const MAX_AGE_MS = 60_000;
+/** Misses are cached too, and anyone can make up a token with a valid checksum. */
+const MAX_ENTRIES = 50_000;
 
 export const tokenMalformed = () =>
   unauthenticated('TOKEN_MALFORMED', 'The bearer token is not a valid Warden token (wrong format or checksum).', 'Copy the whole token again; it starts with "wdn_".');
@@ -33,19 +36,18 @@ export const patExpired = () => unauthenticated('PAT_EXPIRED', 'This personal ac
  */
 export class PatVerifier {
   readonly #db: DB;
-  readonly #notifier: Notifier;
   readonly #hasher: TokenHasher;
   readonly #clock: Clock;
   readonly #log: Logger;
-  #cache = new Map<string, { pat: CachedPat | null; at: number }>();
+  readonly #cache: InvalidatedCache<CachedPat | null>;
   #lastUseWritten = new Map<string, number>();
 
   constructor(deps: { db: DB; notifier: Notifier; hasher: TokenHasher; clock: Clock; log: Logger }) {
     this.#db = deps.db;
-    this.#notifier = deps.notifier;
     this.#hasher = deps.hasher;
     this.#clock = deps.clock;
     this.#log = deps.log;
+    this.#cache = new InvalidatedCache(deps.notifier, { maxAgeMs: MAX_AGE_MS, maxEntries: MAX_ENTRIES });
     deps.notifier.subscribe((payload) => {
       if (payload === '*' || payload.startsWith('pat:')) this.#cache.clear();
     });
@@ -54,13 +56,7 @@ export class PatVerifier {
   async verify(token: string, ip: string | undefined): Promise<Principal> {
     if (parseToken(token) !== 'pat') throw tokenMalformed();
     const candidates = this.#hasher.candidates(token);
-    const key = candidates[0]!.toString('base64');
-    let entry = this.#cache.get(key);
-    if (!entry || !this.#notifier.healthy || Date.now() - entry.at > MAX_AGE_MS) {
-      entry = { pat: await this.#load(candidates), at: Date.now() };
-      if (this.#notifier.healthy) this.#cache.set(key, entry);
-    }
-    const pat = entry.pat;
+    const pat = await this.#cache.get(candidates[0]!.toString('base64'), () => this.#load(candidates));
     if (!pat) throw tokenUnknown();
     if (pat.revokedAt) throw patRevoked();
     if (pat.expiresAt <= this.#clock.now()) throw patExpired();

@@ -18,3 +18,6 @@ export class FederationError extends Error {
     this.reason = reason;
   }
 }
+
+/** An IdP's value as an email address (trimmed, lower-case), or undefined when it is not one. */
+export const asEmail = (v: unknown): string | undefined => (typeof v === 'string' && /^[^\s@]+@[^\s@]+$/.test(v.trim()) ? v.trim().toLowerCase() : undefined);

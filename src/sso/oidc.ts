@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
 import { invalid } from '../core/errors.ts';
-import { FederationError, type FederatedIdentity } from './identity.ts';
-import { asEmail } from './saml.ts';
+import { asEmail, FederationError, type FederatedIdentity } from './identity.ts';
 
 export interface OidcClientSettings {
   issuer: string;

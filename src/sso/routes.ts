@@ -3,7 +3,7 @@ import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { Services } from '../app/services.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import type { Tenant } from '../db/schema.ts';
-import { pageHeaders, type BrowserDoor } from '../login/browser.ts';
+import { pageHeaders, readForm, type BrowserDoor } from '../login/browser.ts';
 import { endFlow, findFlow, type LoginFlow } from '../login/flows.ts';
 import { messagePage } from '../login/pages.ts';
 import { respondToOutcome } from '../login/respond.ts';
@@ -19,10 +19,6 @@ import { validateWresult, wsfedConfigOf } from './wsfed.ts';
 
 type Ctx = Context<AppEnv>;
 
-async function formOf(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
 
 /**
  * The browser side of SSO, per tenant under /sso/{tenant}/. The IdP's POSTs (SAML ACS, WS-Fed
@@ -112,7 +108,7 @@ export function mountSso(app: Hono<AppEnv>, services: Services, door: BrowserDoo
     const found = await tenantAndSettings(c);
     if (found instanceof Response) return found;
     const { tenant, settings } = found;
-    const form = await formOf(c);
+    const form = await readForm(c);
     const flow = mode === 'sp' ? await ssoFlow(form.RelayState, tenant) : null;
     if (mode === 'sp' && !flow) return refuse(c, tenant, null, new FederationError('flow_expired', 'RelayState does not name a sign-in in progress.'));
     if (settings.protocol !== 'saml') return refuse(c, tenant, flow, new FederationError('not_configured', 'SAML is not the configured protocol.'));
@@ -127,7 +123,7 @@ export function mountSso(app: Hono<AppEnv>, services: Services, door: BrowserDoo
     const found = await tenantAndSettings(c);
     if (found instanceof Response) return found;
     const { tenant, settings } = found;
-    const form = await formOf(c);
+    const form = await readForm(c);
     const flow = await ssoFlow(form.wctx, tenant);
     if (!flow) return refuse(c, tenant, null, new FederationError('flow_expired', 'wctx does not name a sign-in in progress.'));
     if (settings.protocol !== 'wsfed') return refuse(c, tenant, flow, new FederationError('not_configured', 'WS-Federation is not the configured protocol.'));

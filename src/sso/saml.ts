@@ -2,7 +2,7 @@ import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@n
 import type { DB } from '../db/connect.ts';
 import type { Tenant } from '../db/schema.ts';
 import { certificatesInTrialOrder } from './certificates.ts';
-import { FederationError, type FederatedIdentity } from './identity.ts';
+import { asEmail, FederationError, type FederatedIdentity } from './identity.ts';
 import { peekOnce, rememberOnce, takeOnce, type SsoSettingsRow } from './store.ts';
 import { spUrls } from './urls.ts';
 import { hasDtd, nodes, parseXml, text } from './xml.ts';
@@ -151,7 +151,6 @@ function emailOf(profile: Profile, attributes: Record<string, unknown>, configur
   return asEmail(profile.nameID) ?? EMAIL_ATTRIBUTES.map((a) => asEmail(pick(attributes[a]))).find(Boolean);
 }
 
-const asEmail = (v: unknown) => (typeof v === 'string' && /^[^\s@]+@[^\s@]+$/.test(v.trim()) ? v.trim().toLowerCase() : undefined);
 
 function classifySamlError(err: Error): FederationError {
   const m = err.message;
@@ -169,4 +168,3 @@ function classifySamlError(err: Error): FederationError {
   return new FederationError(reason, m);
 }
 
-export { asEmail };

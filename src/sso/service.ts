@@ -4,7 +4,7 @@ import { appendInTransaction } from '../audit/writer.ts';
 import type { Tenant, User } from '../db/schema.ts';
 import { addMembership } from '../members/store.ts';
 import { createUser, findUserByEmail } from '../users/store.ts';
-import { endFlow, startFlow, type LoginFlow } from '../login/flows.ts';
+import { startFlow, type LoginFlow } from '../login/flows.ts';
 import { completePrimaryAuth, loginAudit, type LoginOutcome, type LoginRequest } from '../login/service.ts';
 import { isSsoExcluded } from './state.ts';
 import type { SsoRouter } from '../login/seams.ts';
@@ -90,7 +90,6 @@ export async function completeFederatedSignIn(
   returnTo: string,
   req: LoginRequest,
 ): Promise<FederatedResult> {
-  if (flow) await endFlow(services.db, flow);
   if (flow?.data.test) {
     await services.audit.record(auditOf(services, req, tenant, identity.email, 'sso.test_sign_in', 'success', undefined, identity.protocol));
     return { kind: 'test', identity };
